@@ -1,0 +1,35 @@
+# arcwave — the two commands that matter: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test lint unit run plan clean
+
+## setup: create .venv when missing or stale against the requirements, install everything
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+## lint: ruff, the layer contracts and the type checker
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+## test: lint, then every test tier that exists
+test: lint
+	$(BIN)/python -m pytest -n auto tests
+
+## run: the main job on the embedded local stack
+run: setup
+	$(BIN)/arcwave plan --track scenarios/demo/track.yaml --fleet scenarios/demo/fleet.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Activities: the only functions that touch the world, through `shared.adapters`."""

@@ -1,0 +1,1 @@
+"""Deterministic orchestrators (track, rollout, wave): they decide; activities act."""
