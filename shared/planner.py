@@ -1,0 +1,164 @@
+"""The planner: fleet + track spec → plan. Pure and deterministic.
+
+Rules, in order:
+1. A cluster outside the track's fleet selection (subscription, resource group, tags) or
+   tagged `arcwave.io/exclude=true` is excluded, with the reason.
+2. Waves take clusters in spec order from those not yet placed:
+   - `selector`: every remaining cluster whose tags match (a list value means any of);
+   - `percent: P`: ceil(P% of the remaining), at least one when any remain, chosen by a
+     stable hash of track and cluster id, so a cluster keeps its wave as the fleet grows and
+     the share spreads over sites instead of taking the first site whole;
+   - neither: every remaining cluster.
+3. What no wave took is `unassigned`.
+4. Within a wave clusters are ordered by site, then name (then id); clusters without a site
+   tag come last. Batches are filled greedily in that order with at most `maxConcurrency`
+   clusters and at most `perSiteConcurrency` of one site; a cluster without a site tag shares
+   no site with any other.
+"""
+
+import hashlib
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+
+from shared.cluster import Cluster
+from shared.plan import Exclusion, Placement, Plan, WavePlan
+from shared.trackspec import FleetSelection, Selector, TrackSpec, Wave
+
+
+def plan_rollout(spec: TrackSpec, fleet: Iterable[Cluster]) -> Plan:
+    """Place every cluster of `fleet` in one wave of `spec`, in `excluded` or in `unassigned`."""
+    remaining: list[Cluster] = []
+    excluded: list[Exclusion] = []
+    for cluster in sorted(fleet, key=_identity):
+        reason = cluster.exclusion or outside_selection(spec.fleet, cluster)
+        if reason:
+            excluded.append(Exclusion(id=cluster.id, reason=reason))
+        else:
+            remaining.append(cluster)
+
+    waves: list[WavePlan] = []
+    for wave in spec.waves:
+        taken, reason = _take(spec.name, wave, remaining)
+        chosen = {c.id for c in taken}
+        remaining = [c for c in remaining if c.id not in chosen]
+        waves.append(_wave_plan(wave, taken, reason, spec.fleet.site_tag))
+
+    return Plan(
+        track=spec.name,
+        waves=waves,
+        excluded=excluded,
+        unassigned=[c.id for c in remaining],
+    )
+
+
+def outside_selection(selection: FleetSelection, cluster: Cluster) -> str | None:
+    """Why `cluster` is not in the track's fleet selection, or None when it is.
+
+    A cluster whose subscription or resource group is unknown (a bare fleet file) is judged on
+    what is known.
+    """
+    if cluster.subscription_id and cluster.subscription_id.lower() not in selection.subscriptions:
+        return f"subscription {cluster.subscription_id} is not in fleet.subscriptions"
+    groups = {g.lower() for g in selection.resource_groups}
+    if groups and cluster.resource_group and cluster.resource_group.lower() not in groups:
+        return f"resource group {cluster.resource_group} is not in fleet.resourceGroups"
+    mismatch = tag_mismatch(selection.tags, cluster)
+    if mismatch:
+        return f"{mismatch} (fleet.tags)"
+    return None
+
+
+def matches(selector: Selector, cluster: Cluster) -> bool:
+    """Whether every tag of `selector` has one of its wanted values on `cluster`."""
+    return tag_mismatch(selector, cluster) is None
+
+
+def tag_mismatch(selector: Selector, cluster: Cluster) -> str | None:
+    """The first selector tag the cluster does not satisfy, described; None when all match."""
+    for key, wanted in selector.items():
+        allowed = wanted if isinstance(wanted, list) else [wanted]
+        actual = cluster.tag(key)
+        if actual not in allowed:
+            want = "|".join(allowed)
+            have = "missing" if actual is None else f"'{actual}'"
+            return f"tag {key}={want} wanted, {have} found"
+    return None
+
+
+def describe_selector(selector: Selector) -> str:
+    """`ring=canary,site=a|b` for reasons and tables."""
+    parts = []
+    for key, wanted in selector.items():
+        parts.append(f"{key}={'|'.join(wanted) if isinstance(wanted, list) else wanted}")
+    return ",".join(parts)
+
+
+def _take(track: str, wave: Wave, remaining: Sequence[Cluster]) -> tuple[list[Cluster], str]:
+    if wave.selector is not None:
+        taken = [c for c in remaining if matches(wave.selector, c)]
+        return taken, f"selector {describe_selector(wave.selector)}"
+    if wave.percent is not None:
+        if not remaining:
+            return [], f"percent {wave.percent:g} of 0 remaining"
+        count = max(1, math.ceil(round(len(remaining) * wave.percent / 100, 9)))
+        ranked = sorted(remaining, key=lambda c: (_spread_key(track, c), c.id))
+        return ranked[:count], f"percent {wave.percent:g} of {len(remaining)} remaining"
+    return list(remaining), "remaining clusters"
+
+
+def _wave_plan(wave: Wave, taken: Sequence[Cluster], reason: str, site_tag: str) -> WavePlan:
+    ordered = sorted(taken, key=lambda c: _order_key(c, site_tag))
+    placements = [
+        Placement(id=c.id, name=c.name, site=c.tag(site_tag), offline=c.is_offline, reason=reason)
+        for c in ordered
+    ]
+    cap = wave.max_concurrency.ceil_of(len(ordered)) if wave.max_concurrency else len(ordered)
+    return WavePlan(
+        name=wave.name,
+        clusters=placements,
+        batches=cut_batches(placements, max(1, cap), wave.per_site_concurrency),
+    )
+
+
+def cut_batches(
+    ordered: Sequence[Placement], max_per_batch: int, max_per_site: int | None
+) -> list[list[str]]:
+    """Fill batches greedily in order, honouring both caps.
+
+    Equivalent to scanning the ordered list once per batch and taking every cluster that still
+    fits, but linear in sites per batch: clusters are queued per site in order, and a batch
+    takes up to `max_per_site` from each site's queue, sites in order, until it is full.
+    """
+    queues: dict[tuple[str, str], deque[Placement]] = {}
+    for placement in ordered:
+        # A cluster without a site is a site of its own.
+        key = ("site", placement.site) if placement.site is not None else ("id", placement.id)
+        queues.setdefault(key, deque()).append(placement)
+    per_site = max_per_site or max_per_batch
+    batches: list[list[str]] = []
+    while queues:
+        batch: list[str] = []
+        for key in list(queues):
+            queue = queues[key]
+            take = min(per_site, max_per_batch - len(batch), len(queue))
+            batch.extend(queue.popleft().id for _ in range(take))
+            if not queue:
+                del queues[key]
+            if len(batch) == max_per_batch:
+                break
+        batches.append(batch)
+    return batches
+
+
+def _identity(cluster: Cluster) -> tuple[str, str]:
+    return (cluster.id.lower(), cluster.id)
+
+
+def _order_key(cluster: Cluster, site_tag: str) -> tuple[bool, str, str, str]:
+    site = cluster.tag(site_tag)
+    return (site is None, site or "", cluster.name, cluster.id)
+
+
+def _spread_key(track: str, cluster: Cluster) -> str:
+    return hashlib.sha256(f"{track}\x00{cluster.id.lower()}".encode()).hexdigest()

@@ -1,0 +1,75 @@
+"""Reasons: CamelCase constants that say why a rollout, wave or cluster is in its state.
+
+Every state arcwave records carries one reason and a one-line message, the way Flux explains
+its conditions; timeline entries and published events reuse the same reason. docs/reasons.md
+tells an operator what each one means and what to do about it.
+"""
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why something is in its state."""
+
+    # Rollout and wave lifecycle
+    ROLLOUT_STARTED = "RolloutStarted"
+    """A rollout of a new revision began."""
+    PLANNED = "Planned"
+    """The fleet was discovered and every cluster placed in a wave."""
+    WAVE_STARTED = "WaveStarted"
+    """A wave's first batch is being applied."""
+    AWAITING_APPROVAL = "AwaitingApproval"
+    """A wave that needs approval waits for an operator."""
+    APPROVED = "Approved"
+    """An operator approved the wave."""
+    APPROVAL_TIMED_OUT = "ApprovalTimedOut"
+    """No approval arrived within the wave's approvalTimeout; the rollout was aborted."""
+    SOAKING = "Soaking"
+    """The wave is healthy and waits out its soak time before health is checked again."""
+    WAVE_SUCCEEDED = "WaveSucceeded"
+    """The wave stayed within its failure budget through soak."""
+    ROLLOUT_SUCCEEDED = "RolloutSucceeded"
+    """Every wave succeeded; the revision is the track's last good revision."""
+    # Failures
+    FAILURE_BUDGET_EXCEEDED = "FailureBudgetExceeded"
+    """More clusters failed in a wave than its maxFailures allows."""
+    HEALTH_CHECK_FAILED = "HealthCheckFailed"
+    """Flux reports the cluster Non-Compliant at the target commit."""
+    PROVISIONING_FAILED = "ProvisioningFailed"
+    """Azure could not provision the fluxConfiguration on the cluster."""
+    PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded"
+    """The cluster was not healthy when the progress deadline passed."""
+    APPLY_FAILED = "ApplyFailed"
+    """arcwave could not write the fluxConfiguration (refused or failed after retries)."""
+    REGRESSED_DURING_SOAK = "RegressedDuringSoak"
+    """A cluster healthy before soak was not healthy after it."""
+    # Clusters
+    REVISION_APPLIED = "RevisionApplied"
+    """The pinned configuration was written; Flux has yet to report on it."""
+    RECONCILED = "Reconciled"
+    """Flux reports the cluster Compliant at the target commit."""
+    CLUSTER_OFFLINE = "ClusterOffline"
+    """The cluster's Arc agent is Offline or Expired."""
+    SKIPPED_OFFLINE = "SkippedOffline"
+    """The cluster was offline and the track's policy is `offline: skip`; catch-up follows."""
+    CAUGHT_UP = "CaughtUp"
+    """A cluster that missed a rollout was brought to the track's last good revision."""
+    DRIFTED = "Drifted"
+    """The cluster's configuration was changed outside arcwave."""
+    # Operator and policy
+    PAUSED = "Paused"
+    """An operator paused the rollout; it holds at its next safe point."""
+    RESUMED = "Resumed"
+    """An operator resumed a paused rollout."""
+    ABORTED = "Aborted"
+    """An operator aborted the rollout; no further applies."""
+    SUPERSEDED = "Superseded"
+    """A newer revision replaced this rollout (supersede: restart)."""
+    QUEUED = "Queued"
+    """The revision waits for the running rollout of its track to end (supersede: queue)."""
+    ROLLING_BACK = "RollingBack"
+    """The last good revision is being restored on the clusters this rollout changed."""
+    ROLLED_BACK = "RolledBack"
+    """The last good revision was restored and verified healthy."""
+    ROLLBACK_FAILED = "RollbackFailed"
+    """Restoring the last good revision did not reach health on some clusters."""

@@ -1,0 +1,79 @@
+"""Git revisions in the three spellings Flux and Azure use.
+
+- a bare 40-hex commit: `2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e`
+- Azure's `sourceSyncedCommitId` and Flux v1 events: `main/2b7e0c1f…`
+- Flux v2 events: `main@sha1:2b7e0c1f…`
+
+Branch names may themselves hold `/` (`release/2026.11/2b7e…`), so the commit is always the
+part after the last separator. Commits are kept lower-case; abbreviated shas are refused
+because a pin must name exactly one commit.
+"""
+
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from shared.wire import WireModel
+
+_SHA = re.compile(r"[0-9a-fA-F]{40}")
+REVISION_HINT = "expected a 40-hex commit, 'branch/sha' or 'branch@sha1:sha'"
+
+
+class RevisionError(ValueError):
+    """Text that does not name one Git commit."""
+
+
+def parse_commit(value: object) -> str:
+    """A 40-hex commit, lower-cased."""
+    if not isinstance(value, str) or not _SHA.fullmatch(value.strip()):
+        shown = value if isinstance(value, str) else type(value).__name__
+        raise RevisionError(f"'{shown}' is not a full commit sha (40 hex characters)")
+    return value.strip().lower()
+
+
+def _validate_commit(value: object) -> str:
+    try:
+        return parse_commit(value)
+    except RevisionError as error:
+        raise PydanticCustomError("commit", str(error)) from None
+
+
+CommitSha = Annotated[str, BeforeValidator(_validate_commit)]
+"""A pydantic field type for a full, lower-cased commit sha."""
+
+
+class Revision(WireModel):
+    """One commit, and the branch it was seen on when the source said so."""
+
+    commit: CommitSha
+    branch: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "Revision":
+        """Read any of the three spellings; raise `RevisionError` naming the accepted forms."""
+        if not isinstance(text, str):
+            raise RevisionError(f"revision must be text, got {type(text).__name__}")
+        value = text.strip()
+        if _SHA.fullmatch(value):
+            return cls(commit=value.lower())
+        branch, sep, sha = value.rpartition("@sha1:")
+        if not sep:
+            branch, sep, sha = value.rpartition("/")
+        if sep and branch and _SHA.fullmatch(sha):
+            return cls(commit=sha.lower(), branch=branch)
+        raise RevisionError(f"'{text}' is not a revision: {REVISION_HINT}")
+
+    @property
+    def short(self) -> str:
+        """The first 7 characters, as people read commits."""
+        return self.commit[:7]
+
+    def matches(self, other: "Revision | str") -> bool:
+        """Whether `other` names the same commit (branches are not compared)."""
+        theirs = other if isinstance(other, Revision) else Revision.parse(other)
+        return theirs.commit == self.commit
+
+    def __str__(self) -> str:
+        return f"{self.branch}/{self.commit}" if self.branch else self.commit

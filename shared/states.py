@@ -1,0 +1,130 @@
+"""The states of rollouts, waves and clusters, and the health of one cluster for one revision.
+
+States say where a thing is; a `Reason` (shared.reasons) says why. Terminal states never
+change again, and operator commands apply only in the states listed in `COMMANDS_ACCEPTED`.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+from shared.reasons import Reason
+from shared.wire import WireModel
+
+
+class RolloutState(StrEnum):
+    """Where a rollout is."""
+
+    PENDING = "Pending"
+    RUNNING = "Running"
+    WAITING_FOR_APPROVAL = "WaitingForApproval"
+    PAUSED = "Paused"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    ROLLED_BACK = "RolledBack"
+    ABORTED = "Aborted"
+    SUPERSEDED = "Superseded"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL_ROLLOUT
+
+    def accepts(self, command: "Command") -> bool:
+        """Whether an operator command makes sense in this state."""
+        return self in COMMANDS_ACCEPTED[command]
+
+
+_TERMINAL_ROLLOUT = frozenset(
+    {
+        RolloutState.SUCCEEDED,
+        RolloutState.FAILED,
+        RolloutState.ROLLED_BACK,
+        RolloutState.ABORTED,
+        RolloutState.SUPERSEDED,
+    }
+)
+
+
+class Command(StrEnum):
+    """Operator commands, delivered to a running rollout as external events."""
+
+    APPROVE = "approve"
+    PAUSE = "pause"
+    RESUME = "resume"
+    ABORT = "abort"
+
+
+COMMANDS_ACCEPTED: dict[Command, frozenset[RolloutState]] = {
+    Command.APPROVE: frozenset({RolloutState.WAITING_FOR_APPROVAL}),
+    Command.PAUSE: frozenset(
+        {RolloutState.PENDING, RolloutState.RUNNING, RolloutState.WAITING_FOR_APPROVAL}
+    ),
+    Command.RESUME: frozenset({RolloutState.PAUSED}),
+    Command.ABORT: frozenset(
+        {
+            RolloutState.PENDING,
+            RolloutState.RUNNING,
+            RolloutState.WAITING_FOR_APPROVAL,
+            RolloutState.PAUSED,
+        }
+    ),
+}
+
+
+class WaveState(StrEnum):
+    """Where one wave of a rollout is."""
+
+    PENDING = "Pending"
+    WAITING_FOR_APPROVAL = "WaitingForApproval"
+    APPLYING = "Applying"
+    PROGRESSING = "Progressing"
+    SOAKING = "Soaking"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    ROLLED_BACK = "RolledBack"
+    SKIPPED = "Skipped"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in {
+            WaveState.SUCCEEDED,
+            WaveState.FAILED,
+            WaveState.ROLLED_BACK,
+            WaveState.SKIPPED,
+        }
+
+
+class HealthState(StrEnum):
+    """The health of one cluster for one target revision, as read from ARM / Resource Graph."""
+
+    HEALTHY = "Healthy"
+    PROGRESSING = "Progressing"
+    FAILED = "Failed"
+    OFFLINE = "Offline"
+
+
+class ClusterState(StrEnum):
+    """Where one cluster is within a rollout."""
+
+    PENDING = "Pending"
+    APPLYING = "Applying"
+    PROGRESSING = "Progressing"
+    HEALTHY = "Healthy"
+    FAILED = "Failed"
+    OFFLINE = "Offline"
+    SKIPPED = "Skipped"
+    ROLLED_BACK = "RolledBack"
+    ROLLBACK_FAILED = "RollbackFailed"
+
+    @property
+    def counts_as_failure(self) -> bool:
+        return self in {ClusterState.FAILED, ClusterState.ROLLBACK_FAILED}
+
+
+class Condition(WireModel):
+    """A Flux-style condition: a state with its reason, message and when it last changed."""
+
+    type: str
+    status: bool
+    reason: Reason
+    message: str
+    last_transition_time: datetime

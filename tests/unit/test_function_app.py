@@ -1,0 +1,88 @@
+"""The function app as the Functions host indexes it, and the files that ship with it."""
+
+import json
+from pathlib import Path
+
+import azure.functions as func
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def functions() -> dict[str, object]:
+    import function_app
+
+    # get_functions() may only be called once per app (it validates unique names).
+    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+
+
+def test_healthz_is_registered_anonymous_get(functions: dict[str, object]) -> None:
+    healthz = functions["healthz"]
+    binding = json.loads(healthz.get_function_json())["bindings"][0]  # type: ignore[attr-defined]
+    assert binding["type"] == "httpTrigger"
+    assert binding["route"] == "healthz"
+    assert binding["methods"] == ["GET"]
+    assert binding["authLevel"] == "ANONYMOUS"
+
+
+def test_healthz_answers_ok_with_the_version(functions: dict[str, object]) -> None:
+    from shared.version import __version__
+
+    handler = functions["healthz"].get_user_function()  # type: ignore[attr-defined]
+    response = handler(func.HttpRequest("GET", "http://localhost/api/healthz", body=b""))
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert json.loads(response.get_body()) == {"status": "ok", "version": __version__}
+
+
+def test_function_app_only_builds_the_app_and_registers_blueprints() -> None:
+    source = (ROOT / "function_app.py").read_text()
+    statements = [
+        line
+        for line in source.splitlines()
+        if line and not line.startswith(("#", '"""', "import ", "from ")) and line.strip()
+    ]
+    assert statements[0].startswith("app = df.DFApp(")
+    assert all(s.startswith("app.register_functions(") for s in statements[1:])
+
+
+def test_host_json() -> None:
+    host = json.loads((ROOT / "host.json").read_text())
+    assert host["version"] == "2.0"
+    assert host["extensionBundle"] == {
+        "id": "Microsoft.Azure.Functions.ExtensionBundle",
+        "version": "[4.*, 5.0.0)",
+    }
+    assert host["extensions"]["http"]["routePrefix"] == "api"
+    durable = host["extensions"]["durableTask"]
+    assert durable["hubName"] == "%ARCWAVE_TASK_HUB%"
+    assert durable["maxConcurrentActivityFunctions"] > 0
+    assert durable["maxConcurrentOrchestratorFunctions"] > 0
+    assert durable["overridableExistingInstanceStates"] == "NonRunningStates"
+
+
+def test_local_settings_sample_names_the_task_hub_setting() -> None:
+    values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    assert values["FUNCTIONS_WORKER_RUNTIME"] == "python"
+    assert values["ARCWAVE_TASK_HUB"]
+
+
+def test_ci_runs_the_one_test_command() -> None:
+    script = (ROOT / ".ci/run").read_text()
+    assert "make test" in script
+
+
+@pytest.mark.parametrize("folder", ["devhost/", "emulator/", "cli/", "tests/", "bench/"])
+def test_local_tools_stay_out_of_the_deployed_package(folder: str) -> None:
+    ignored = (ROOT / ".funcignore").read_text().splitlines()
+    assert folder in ignored
+
+
+def test_runtime_requirements_are_pinned() -> None:
+    lines = [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert lines and all("==" in line for line in lines)
