@@ -46,6 +46,8 @@ class Reason(StrEnum):
     # Clusters
     REVISION_APPLIED = "RevisionApplied"
     """The pinned configuration was written; Flux has yet to report on it."""
+    PROGRESSING = "Progressing"
+    """Flux has not yet reported the cluster healthy at the target commit."""
     RECONCILED = "Reconciled"
     """Flux reports the cluster Compliant at the target commit."""
     CLUSTER_OFFLINE = "ClusterOffline"

@@ -1,0 +1,124 @@
+"""ARM plumbing shared by the fleet gateway: credentials, pipeline options, error mapping.
+
+Clients are the real azure-mgmt ones; only the endpoint, the trusted CA and the credential
+change between Azure and the emulator. Every call has connect and read timeouts. 429s are not
+retried by azure-core here: the gateway's token bucket must hear about them to slow down.
+"""
+
+import time
+from pathlib import Path
+from typing import Any
+
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.core.pipeline import PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy
+
+from shared.errors import (
+    ArcwaveError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Throttled,
+    TransientError,
+    one_line,
+)
+from shared.settings import CredentialKind, Settings
+
+CONNECT_TIMEOUT_SECONDS = 10
+READ_TIMEOUT_SECONDS = 60
+DEFAULT_RETRY_AFTER_SECONDS = 5.0
+
+
+class StaticTokenCredential:
+    """A credential for the emulator: any bearer token is accepted there."""
+
+    def __init__(self, token: str = "arcwave-emulator") -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+class ThrottleAwareRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
+    """azure-core's retries for 5xx and connection errors, but never for 429."""
+
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
+        if response.http_response.status_code == 429:
+            return False
+        return bool(super().is_retry(settings, response))
+
+
+def credential_for(settings: Settings) -> TokenCredential:
+    """DefaultAzureCredential in Azure, a static token against the emulator."""
+    if settings.credential is CredentialKind.EMULATOR:
+        return StaticTokenCredential()
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments every ARM client of arcwave is built with."""
+    options: dict[str, Any] = {
+        "base_url": settings.arm_endpoint,
+        "retry_policy": ThrottleAwareRetryPolicy(retry_total=3, retry_backoff_factor=0.5),
+        "connection_timeout": CONNECT_TIMEOUT_SECONDS,
+        "read_timeout": READ_TIMEOUT_SECONDS,
+        "polling_interval": 1,
+    }
+    if settings.arm_ca_bundle is not None:
+        options["connection_verify"] = str(Path(settings.arm_ca_bundle))
+    return options
+
+
+def retry_after(error: HttpResponseError) -> float:
+    """Seconds from a 429's Retry-After (or a sensible default)."""
+    response: Any = error.response
+    header = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(float(header), 0.0) if header else DEFAULT_RETRY_AFTER_SECONDS
+    except ValueError:
+        return DEFAULT_RETRY_AFTER_SECONDS
+
+
+def map_arm_error(error: Exception, doing: str) -> ArcwaveError:
+    """Turn an azure-core error into arcwave's, with `doing` saying what failed."""
+    if isinstance(error, ArcwaveError):
+        return error
+    if isinstance(error, ServiceRequestError | ServiceResponseError):
+        return TransientError(f"{doing}: connection failed: {one_line(str(error))}")
+    if isinstance(error, ClientAuthenticationError):
+        return Forbidden(f"{doing}: not authenticated: {_detail(error)}")
+    if isinstance(error, ResourceNotFoundError):
+        return NotFound(f"{doing}: not found: {_detail(error)}")
+    if isinstance(error, HttpResponseError):
+        status = error.status_code or 0
+        if status == 429:
+            delay = retry_after(error)
+            return Throttled(f"{doing}: throttled by ARM, retry in {delay:g}s", delay=delay)
+        if status in (401, 403):
+            return Forbidden(
+                f"{doing}: forbidden ({_detail(error)}); grant arcwave's identity the arcwave "
+                "role on this scope (docs/deploy.md)"
+            )
+        if status == 404:
+            return NotFound(f"{doing}: not found: {_detail(error)}")
+        if status == 408 or status >= 500:
+            return TransientError(f"{doing}: ARM answered {status}: {_detail(error)}")
+        return Invalid(f"{doing}: refused ({status}): {_detail(error)}")
+    return TransientError(f"{doing}: {type(error).__name__}: {one_line(str(error))}")
+
+
+def _detail(error: HttpResponseError) -> str:
+    code = getattr(error.error, "code", None) if error.error is not None else None
+    message = getattr(error.error, "message", None) if error.error is not None else None
+    if code or message:
+        return one_line(f"({code}) {message}" if code else str(message))
+    return one_line(error.message or str(error))

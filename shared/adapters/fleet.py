@@ -1,0 +1,343 @@
+"""The fleet gateway: everything arcwave reads from and writes to Azure about clusters.
+
+- discover: the Arc clusters a track's fleet selection names, through Resource Graph
+  (subscriptions in groups of at most 300, `$top` 1000 with `$skipToken` paging, the per-user
+  quota headers respected);
+- observe: the health of many clusters at once (fluxConfigurations from
+  `kubernetesconfigurationresources` plus connectivity), in chunks of ids;
+- read_health: one just-applied cluster by direct GET (Resource Graph lags ARM);
+- apply / remove: PUT the whole desired configuration (repeats are harmless), or DELETE it,
+  each write taking a token from its subscription's bucket first.
+
+Every failure leaves as one of `shared.errors`' classes with an operator-readable message.
+"""
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
+from azure.mgmt.resourcegraph import ResourceGraphClient
+from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+from shared import queries
+from shared.adapters.arm import client_options, credential_for, map_arm_error
+from shared.cluster import Cluster, Connectivity
+from shared.desired import cluster_id_of, configuration_id
+from shared.errors import ArcwaveError, NotFound, PermanentError, Throttled, TransientError
+from shared.health import FluxStatus, Health, assess
+from shared.ratelimit import BucketRegistry
+from shared.settings import Settings
+from shared.trackspec import FleetSelection
+from shared.wire import WireModel
+
+log = logging.getLogger("arcwave.fleet")
+
+SUBSCRIPTIONS_PER_QUERY = 300
+ROWS_PER_PAGE = 1000
+IDS_PER_QUERY = 200
+GRAPH_ATTEMPTS = 4
+WRITE_ATTEMPTS = 6
+
+_CLUSTER_ID = re.compile(
+    r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
+    r"/providers/Microsoft\.Kubernetes/connectedClusters/(?P<name>[^/]+)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    """The parts of a connected cluster's ARM id the SDK calls need."""
+
+    id: str
+    subscription_id: str
+    resource_group: str
+    name: str
+
+    @classmethod
+    def parse(cls, cluster_id: str) -> "ClusterRef":
+        match = _CLUSTER_ID.fullmatch(cluster_id.rstrip("/"))
+        if not match:
+            raise PermanentError(f"'{cluster_id}' is not an Arc connected cluster id")
+        return cls(cluster_id, match["sub"], match["rg"], match["name"])
+
+
+class WriteOutcome(WireModel):
+    """What happened to one cluster's write."""
+
+    cluster_id: str
+    ok: bool
+    error: str | None = None
+    """`NotFound`, `Invalid`, `Forbidden`, `Throttled` or `Transient` when not ok."""
+    message: str
+    waited_seconds: float = 0.0
+
+
+class FleetGateway:
+    """ARM and Resource Graph access for one app instance (thread-safe)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        credential: TokenCredential | None = None,
+        buckets: BucketRegistry | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._settings = settings
+        self._credential = credential or credential_for(settings)
+        self._options = client_options(settings)
+        self._buckets = buckets or BucketRegistry(
+            settings.arm_writes_per_second, settings.arm_write_burst
+        )
+        self._sleep = sleep
+        self._graph = ResourceGraphClient(self._credential, **self._options)
+        self._clients: dict[str, SourceControlConfigurationClient] = {}
+
+    # -- discovery ---------------------------------------------------------------------
+
+    def discover(self, selection: FleetSelection) -> list[Cluster]:
+        """Every Arc cluster in the selection's subscriptions, groups and tags."""
+        query = queries.discover_clusters(selection)
+        rows = self._query_all(query, selection.subscriptions)
+        return [Cluster.model_validate(row) for row in rows]
+
+    # -- health ------------------------------------------------------------------------
+
+    def observe(
+        self, commit: str, configuration_name: str, cluster_ids: Sequence[str]
+    ) -> dict[str, Health]:
+        """Health of each cluster for `commit`, from Resource Graph, keyed by cluster id."""
+        if not cluster_ids:
+            return {}
+        subscriptions = sorted({ClusterRef.parse(c).subscription_id.lower() for c in cluster_ids})
+        connectivity: dict[str, Connectivity | None] = {}
+        statuses: dict[str, FluxStatus] = {}
+        for chunk in _chunks(cluster_ids, IDS_PER_QUERY):
+            for row in self._query_all(queries.cluster_connectivity(chunk), subscriptions):
+                connectivity[row["id"].lower()] = _connectivity(row.get("connectivityStatus"))
+            config_ids = [configuration_id(c, configuration_name) for c in chunk]
+            for row in self._query_all(queries.flux_configurations(config_ids), subscriptions):
+                owner = cluster_id_of(row["id"]).lower()
+                statuses[owner] = FluxStatus.model_validate(row.get("properties") or {})
+        return {
+            cluster_id: assess(
+                commit, statuses.get(cluster_id.lower()), connectivity.get(cluster_id.lower())
+            )
+            for cluster_id in cluster_ids
+        }
+
+    def read_configuration(self, cluster_id: str, configuration_name: str) -> dict[str, Any] | None:
+        """The fluxConfiguration as ARM returns it (wire JSON), or None when absent."""
+        ref = ClusterRef.parse(cluster_id)
+        doing = f"failed to read fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
+        try:
+            body: dict[str, Any] = self._client(ref).flux_configurations.get(
+                ref.resource_group,
+                "Microsoft.Kubernetes",
+                "connectedClusters",
+                ref.name,
+                configuration_name,
+                cls=lambda response, _model, _headers: response.http_response.json(),
+            )
+        except Exception as error:
+            mapped = map_arm_error(error, doing)
+            if isinstance(mapped, NotFound):
+                return None
+            raise mapped from error
+        return body
+
+    def read_health(
+        self,
+        cluster_id: str,
+        configuration_name: str,
+        commit: str,
+        connectivity: Connectivity | None = None,
+    ) -> Health:
+        """Health of one cluster from a direct GET: authoritative right after a write."""
+        body = self.read_configuration(cluster_id, configuration_name)
+        status = FluxStatus.model_validate(body.get("properties") or {}) if body else None
+        return assess(commit, status, connectivity)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def apply(self, cluster_id: str, configuration_name: str, body: dict[str, Any]) -> WriteOutcome:
+        """PUT the whole desired configuration on one cluster."""
+        ref = ClusterRef.parse(cluster_id)
+        doing = f"failed to apply fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
+        payload = json.dumps(body).encode()
+
+        def put() -> None:
+            self._client(ref).flux_configurations.begin_create_or_update(
+                ref.resource_group,
+                "Microsoft.Kubernetes",
+                "connectedClusters",
+                ref.name,
+                configuration_name,
+                BytesIO(payload),
+                content_type="application/json",
+                polling=False,
+            )
+
+        commit = body.get("properties", {}).get("gitRepository", {}).get("repositoryRef", {})
+        return self._write(ref, doing, put, f"applied {str(commit.get('commit', ''))[:7]}")
+
+    def apply_many(
+        self,
+        cluster_ids: Sequence[str],
+        configuration_name: str,
+        body: dict[str, Any],
+        *,
+        max_workers: int = 16,
+    ) -> list[WriteOutcome]:
+        """Apply to many clusters in parallel, in input order; per-cluster outcomes."""
+        if not cluster_ids:
+            return []
+        workers = max(1, min(max_workers, len(cluster_ids)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arcwave-apply") as pool:
+            return list(pool.map(lambda c: self.apply(c, configuration_name, body), cluster_ids))
+
+    def remove(self, cluster_id: str, configuration_name: str) -> WriteOutcome:
+        """DELETE the configuration (a rollback with no earlier revision to restore)."""
+        ref = ClusterRef.parse(cluster_id)
+        doing = f"failed to delete fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
+
+        def delete() -> None:
+            self._client(ref).flux_configurations.begin_delete(
+                ref.resource_group,
+                "Microsoft.Kubernetes",
+                "connectedClusters",
+                ref.name,
+                configuration_name,
+                polling=False,
+            )
+
+        return self._write(ref, doing, delete, "deleted")
+
+    def _write(
+        self, ref: ClusterRef, doing: str, send: Callable[[], None], done: str
+    ) -> WriteOutcome:
+        bucket = self._buckets[ref.subscription_id]
+        waited = 0.0
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            waited += bucket.take()
+            try:
+                send()
+            except Exception as error:
+                mapped = map_arm_error(error, doing)
+                if isinstance(mapped, Throttled):
+                    bucket.pause(mapped.delay)
+                    log.warning("%s; pausing writes to %s", mapped, ref.subscription_id)
+                elif isinstance(mapped, TransientError) and attempt < WRITE_ATTEMPTS:
+                    self._sleep(min(mapped.delay, 2.0 * attempt))
+                if isinstance(mapped, TransientError) and attempt < WRITE_ATTEMPTS:
+                    continue
+                return WriteOutcome(
+                    cluster_id=ref.id,
+                    ok=False,
+                    error=_kind(mapped),
+                    message=str(mapped),
+                    waited_seconds=waited,
+                )
+            return WriteOutcome(cluster_id=ref.id, ok=True, message=done, waited_seconds=waited)
+        raise AssertionError("unreachable: the last attempt always returns")
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _client(self, ref: ClusterRef) -> SourceControlConfigurationClient:
+        key = ref.subscription_id.lower()
+        client = self._clients.get(key)
+        if client is None:
+            client = SourceControlConfigurationClient(
+                self._credential, ref.subscription_id, **self._options
+            )
+            self._clients[key] = client
+        return client
+
+    def _query_all(self, query: str, subscriptions: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every row of `query` over `subscriptions`, following `$skipToken` pages."""
+        for group in _chunks(subscriptions, SUBSCRIPTIONS_PER_QUERY):
+            token: str | None = None
+            while True:
+                page, token = self._query_page(query, group, token)
+                yield from page
+                if not token:
+                    break
+
+    def _query_page(
+        self, query: str, subscriptions: Sequence[str], token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        request = QueryRequest(
+            subscriptions=list(subscriptions),
+            query=query,
+            options=QueryRequestOptions(
+                top=None if token else ROWS_PER_PAGE,
+                skip_token=token,
+                result_format="objectArray",
+            ),
+        )
+        doing = "Resource Graph query failed"
+        for attempt in range(1, GRAPH_ATTEMPTS + 1):
+            try:
+                result: Any = self._graph.resources(
+                    request, cls=lambda _raw, model, headers: (model, headers)
+                )
+                response, headers = result
+            except Exception as error:
+                mapped = map_arm_error(error, doing)
+                if isinstance(mapped, TransientError) and attempt < GRAPH_ATTEMPTS:
+                    self._sleep(mapped.delay if isinstance(mapped, Throttled) else attempt)
+                    continue
+                raise mapped from error
+            self._respect_quota(headers)
+            return list(response.data or []), response.skip_token
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _respect_quota(self, headers: dict[str, str]) -> None:
+        remaining = headers.get("x-ms-user-quota-remaining")
+        if remaining is not None and remaining.strip() == "0":
+            delay = _hms_seconds(headers.get("x-ms-user-quota-resets-after", "00:00:01"))
+            log.info("Resource Graph quota used up; waiting %.1fs for it to reset", delay)
+            self._sleep(delay)
+
+
+def _kind(error: ArcwaveError) -> str:
+    if isinstance(error, Throttled):
+        return "Throttled"
+    if isinstance(error, TransientError):
+        return "Transient"
+    return getattr(error, "code", "Permanent")
+
+
+def _connectivity(value: Any) -> Connectivity | None:
+    try:
+        return Connectivity(value) if value else None
+    except ValueError:
+        return None
+
+
+def _hms_seconds(text: str) -> float:
+    try:
+        hours, minutes, seconds = (float(p) for p in text.split(":"))
+    except ValueError:
+        return 1.0
+    return max(hours * 3600 + minutes * 60 + seconds, 0.0)
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,69 @@
+"""The fluxConfiguration arcwave writes: a track's configuration pinned to one commit.
+
+It is the whole desired state (PUT, never PATCH), so writing it twice is harmless and a restore
+is the same write with the previous commit. `suspend` is always false: a configuration someone
+suspended by hand is resumed by arcwave's next write, and reported as drift before that.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from shared.trackspec import Kustomization, TrackSpec
+
+FLUX_CONFIGURATIONS = "Microsoft.KubernetesConfiguration/fluxConfigurations"
+
+
+def desired_configuration(spec: TrackSpec, commit: str) -> dict[str, Any]:
+    """The PUT body (ARM wire JSON) for `spec.configuration` pinned to `commit`."""
+    configuration = spec.configuration
+    return {
+        "properties": {
+            "scope": configuration.scope.value,
+            "namespace": configuration.namespace,
+            "sourceKind": "GitRepository",
+            "suspend": False,
+            "gitRepository": {
+                "url": spec.source.url,
+                "timeoutInSeconds": _seconds(configuration.timeout),
+                "syncIntervalInSeconds": _seconds(configuration.sync_interval),
+                "repositoryRef": {"branch": spec.source.branch, "commit": commit},
+            },
+            "kustomizations": {
+                name: _kustomization(k) for name, k in configuration.kustomizations.items()
+            },
+        }
+    }
+
+
+def configuration_id(cluster_id: str, configuration_name: str) -> str:
+    """The ARM id of a fluxConfiguration under a connected cluster."""
+    return f"{cluster_id.rstrip('/')}/providers/{FLUX_CONFIGURATIONS}/{configuration_name}"
+
+
+def cluster_id_of(configuration_id_: str) -> str:
+    """The connected cluster a fluxConfiguration id belongs to (ARM ids ignore case)."""
+    index = configuration_id_.lower().find("/providers/microsoft.kubernetesconfiguration/")
+    if index <= 0:
+        raise ValueError(f"'{configuration_id_}' is not a fluxConfiguration id")
+    return configuration_id_[:index]
+
+
+def _kustomization(kustomization: Kustomization) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "path": kustomization.path,
+        "dependsOn": list(kustomization.depends_on),
+        "timeoutInSeconds": _seconds(kustomization.timeout),
+        "syncIntervalInSeconds": _seconds(kustomization.sync_interval),
+        "prune": kustomization.prune,
+        "force": kustomization.force,
+        "wait": kustomization.wait,
+    }
+    if kustomization.retry_interval is not None:
+        body["retryIntervalInSeconds"] = _seconds(kustomization.retry_interval)
+    if kustomization.substitute:
+        body["postBuild"] = {"substitute": dict(kustomization.substitute)}
+    return body
+
+
+def _seconds(value: timedelta) -> int:
+    return max(1, round(value.total_seconds()))

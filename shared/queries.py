@@ -1,0 +1,65 @@
+"""The Resource Graph queries arcwave sends, built from domain values.
+
+They stay inside the KQL subset the emulator documents (docs/emulator.md): `where` with `=~`,
+`==`, `in`, `in~`, `and`, `tags['k']`, `tostring()`, `extend`, `project`, `order by`. Every
+query projects `id`, which Resource Graph needs to page with `$skipToken`.
+"""
+
+from collections.abc import Iterable
+
+from shared.trackspec import FleetSelection
+
+CONNECTED_CLUSTERS = "microsoft.kubernetes/connectedclusters"
+FLUX_CONFIGURATION_TYPE = "microsoft.kubernetesconfiguration/fluxconfigurations"
+
+
+def quote(value: str) -> str:
+    """A KQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _in(values: Iterable[str]) -> str:
+    return "(" + ", ".join(quote(v) for v in values) + ")"
+
+
+def discover_clusters(selection: FleetSelection) -> str:
+    """Arc clusters of the selection's resource groups and tags (subscriptions go alongside)."""
+    lines = ["resources", f"| where type =~ {quote(CONNECTED_CLUSTERS)}"]
+    if selection.resource_groups:
+        lines.append(f"| where resourceGroup in~ {_in(selection.resource_groups)}")
+    for key, wanted in sorted(selection.tags.items()):
+        values = wanted if isinstance(wanted, list) else [wanted]
+        lines.append(f"| where tostring(tags[{quote(key)}]) in {_in(values)}")
+    lines += [
+        "| extend connectivityStatus = tostring(properties.connectivityStatus)",
+        "| project id, name, resourceGroup, subscriptionId, location, tags, connectivityStatus",
+        "| order by id asc",
+    ]
+    return "\n".join(lines)
+
+
+def cluster_connectivity(cluster_ids: Iterable[str]) -> str:
+    """Connectivity of the given clusters."""
+    return "\n".join(
+        [
+            "resources",
+            f"| where type =~ {quote(CONNECTED_CLUSTERS)}",
+            f"| where id in~ {_in(cluster_ids)}",
+            "| extend connectivityStatus = tostring(properties.connectivityStatus)",
+            "| project id, connectivityStatus",
+            "| order by id asc",
+        ]
+    )
+
+
+def flux_configurations(configuration_ids: Iterable[str]) -> str:
+    """The given fluxConfigurations with their status properties."""
+    return "\n".join(
+        [
+            "kubernetesconfigurationresources",
+            f"| where type =~ {quote(FLUX_CONFIGURATION_TYPE)}",
+            f"| where id in~ {_in(configuration_ids)}",
+            "| project id, name, properties",
+            "| order by id asc",
+        ]
+    )

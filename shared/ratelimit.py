@@ -1,0 +1,98 @@
+"""A token bucket per subscription, sized like ARM's own write bucket (200 burst, 10/s).
+
+ARM throttles writes per subscription with a token bucket; a wave of hundreds of clusters sent
+as fast as threads allow would drain it and bring a storm of 429s. Taking a token before each
+write keeps arcwave under the limit, and a 429 that still comes (another writer shares the
+subscription) pauses the bucket for its `Retry-After`.
+
+The clock and sleep are injectable so tests run without waiting. One process shares one bucket
+per subscription (`BucketRegistry`); several processes each keep their own, so the budget
+should be split between them (documented in docs/operations.md).
+"""
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class TokenBucket:
+    """Thread-safe: `take()` blocks until a token is free."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("a token bucket needs rate > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._updated = clock()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Take one token, waiting as long as needed; return the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._refill(now)
+                if now >= self._paused_until and self._tokens >= 1:
+                    self._tokens -= 1
+                    return waited
+                delay = max(self._paused_until - now, (1 - self._tokens) / self.rate, 0.001)
+            self._sleep(delay)
+            waited += delay
+
+    def pause(self, seconds: float) -> None:
+        """Stop handing out tokens for `seconds` (ARM said Retry-After) and empty the bucket."""
+        with self._lock:
+            now = self._clock()
+            self._paused_until = max(self._paused_until, now + max(seconds, 0.0))
+            self._tokens = 0.0
+            self._updated = now
+
+    @property
+    def available(self) -> float:
+        with self._lock:
+            self._refill(self._clock())
+            return self._tokens
+
+    def _refill(self, now: float) -> None:
+        # Tokens accrue only for time after the last update and after any pause.
+        start = max(self._updated, self._paused_until)
+        if now > start:
+            self._tokens = min(self.burst, self._tokens + (now - start) * self.rate)
+        self._updated = max(self._updated, now)
+
+
+class BucketRegistry:
+    """One bucket per key (subscription id), created on first use."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._rate, self._burst = rate, burst
+        self._clock, self._sleep = clock, sleep
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: str) -> TokenBucket:
+        with self._lock:
+            bucket = self._buckets.get(key.lower())
+            if bucket is None:
+                bucket = TokenBucket(self._rate, self._burst, clock=self._clock, sleep=self._sleep)
+                self._buckets[key.lower()] = bucket
+            return bucket

@@ -1,0 +1,192 @@
+"""arcwave's settings: one object read from the environment (app settings in Azure,
+`local.settings.json` under devhost).
+
+Missing or contradictory settings fail at start with `SettingsError`, whose message names the
+setting and the fix. Secrets are `SecretStr`: they never show in reprs, logs or errors.
+
+The names are a contract with infra/ and docs/settings.md lists each of them.
+"""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+PROVIDERS = ("github", "gitlab", "azuredevops", "bitbucket", "gitea")
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or contradicts another; the message names it."""
+
+
+class CredentialKind(StrEnum):
+    DEFAULT = "default"
+    EMULATOR = "emulator"
+
+
+class StoreSettings(BaseModel):
+    """Where arcwave keeps its state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["sqlite", "cosmos"]
+    sqlite_path: Path | None = None
+    cosmos_endpoint: str | None = None
+    cosmos_database: str | None = None
+    cosmos_key: SecretStr | None = None
+
+
+class Settings(BaseModel):
+    """Everything arcwave reads from its environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arm_endpoint: str = "https://management.azure.com"
+    arm_ca_bundle: Path | None = None
+    credential: CredentialKind = CredentialKind.DEFAULT
+    arm_writes_per_second: float = Field(default=10.0, gt=0)
+    arm_write_burst: int = Field(default=200, ge=1)
+    store: StoreSettings
+    eventgrid_endpoint: str | None = None
+    eventgrid_key: SecretStr | None = None
+    webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    flux_hmac_key: SecretStr | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        """Read and check every setting; raise `SettingsError` naming the first bad one."""
+        read = _Reader(env)
+        settings = cls(
+            arm_endpoint=read.url("ARCWAVE_ARM_ENDPOINT", "https://management.azure.com"),
+            arm_ca_bundle=read.existing_file("ARCWAVE_ARM_CA_BUNDLE"),
+            credential=read.choice("ARCWAVE_CREDENTIAL", CredentialKind, CredentialKind.DEFAULT),
+            arm_writes_per_second=read.number("ARCWAVE_ARM_WRITES_PER_SECOND", 10.0),
+            arm_write_burst=int(read.number("ARCWAVE_ARM_WRITE_BURST", 200, whole=True)),
+            store=_store(read),
+            eventgrid_endpoint=read.url("ARCWAVE_EVENTGRID_ENDPOINT", None),
+            eventgrid_key=read.secret("ARCWAVE_EVENTGRID_KEY"),
+            webhook_secrets=_webhook_secrets(read),
+            flux_hmac_key=read.secret("ARCWAVE_FLUX_HMAC_KEY"),
+        )
+        if settings.eventgrid_key and not settings.eventgrid_endpoint:
+            raise SettingsError(
+                "ARCWAVE_EVENTGRID_KEY is set but ARCWAVE_EVENTGRID_ENDPOINT is not: "
+                "set the topic endpoint too, or remove the key"
+            )
+        return settings
+
+    def webhook_secret(self, provider: str) -> SecretStr | None:
+        """The secret for one Git provider: its own setting, else the shared one."""
+        return self.webhook_secrets.get(provider) or self.webhook_secrets.get("*")
+
+    @property
+    def publishing(self) -> bool:
+        return self.eventgrid_endpoint is not None
+
+
+def _store(read: "_Reader") -> StoreSettings:
+    value = read.text("ARCWAVE_STORE")
+    if value is None:
+        raise SettingsError(
+            "ARCWAVE_STORE is not set: use sqlite:///ABSOLUTE/PATH.db for the embedded store "
+            "or 'cosmos' with ARCWAVE_COSMOS_ENDPOINT and ARCWAVE_COSMOS_DATABASE"
+        )
+    if value.startswith("sqlite:"):
+        rest = value.removeprefix("sqlite:")
+        if not rest.startswith("///") or rest.strip("/") == "":
+            raise SettingsError(
+                f"ARCWAVE_STORE={value!r}: give an absolute path, as sqlite:///ABSOLUTE/PATH.db"
+            )
+        path = Path("/" + rest.lstrip("/"))
+        if not path.parent.is_dir():
+            raise SettingsError(
+                f"ARCWAVE_STORE: folder {path.parent} does not exist; create it or pick another"
+            )
+        return StoreSettings(kind="sqlite", sqlite_path=path)
+    if value == "cosmos":
+        endpoint = read.url("ARCWAVE_COSMOS_ENDPOINT", None)
+        database = read.text("ARCWAVE_COSMOS_DATABASE")
+        for name, given in (
+            ("ARCWAVE_COSMOS_ENDPOINT", endpoint),
+            ("ARCWAVE_COSMOS_DATABASE", database),
+        ):
+            if not given:
+                raise SettingsError(f"ARCWAVE_STORE=cosmos needs {name}")
+        return StoreSettings(
+            kind="cosmos",
+            cosmos_endpoint=endpoint,
+            cosmos_database=database,
+            cosmos_key=read.secret("ARCWAVE_COSMOS_KEY"),
+        )
+    raise SettingsError(
+        f"ARCWAVE_STORE={value!r} is not a store: use sqlite:///ABSOLUTE/PATH.db or 'cosmos'"
+    )
+
+
+def _webhook_secrets(read: "_Reader") -> dict[str, SecretStr]:
+    secrets: dict[str, SecretStr] = {}
+    shared = read.secret("ARCWAVE_WEBHOOK_SECRET")
+    if shared:
+        secrets["*"] = shared
+    for provider in PROVIDERS:
+        own = read.secret(f"ARCWAVE_WEBHOOK_SECRET_{provider.upper()}")
+        if own:
+            secrets[provider] = own
+    return secrets
+
+
+class _Reader:
+    """Typed reads of environment values; blank counts as unset."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def text(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def secret(self, name: str) -> SecretStr | None:
+        value = self.text(name)
+        return SecretStr(value) if value else None
+
+    def url(self, name: str, default: str | None) -> str | None:
+        value = self.text(name) or default
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise SettingsError(f"{name}={value!r} is not a URL: give it as https://host[/path]")
+        return value.rstrip("/") if value else None
+
+    def existing_file(self, name: str) -> Path | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        path = Path(value)
+        if not path.is_file():
+            raise SettingsError(f"{name}: no file at {value}")
+        return path
+
+    def choice(
+        self, name: str, kind: type[CredentialKind], default: CredentialKind
+    ) -> CredentialKind:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            return kind(value.lower())
+        except ValueError:
+            allowed = " or ".join(repr(k.value) for k in kind)
+            raise SettingsError(f"{name}={value!r}: use {allowed}") from None
+
+    def number(self, name: str, default: float, *, whole: bool = False) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value) if whole else float(value)
+        except ValueError:
+            kind = "a whole number" if whole else "a number"
+            raise SettingsError(f"{name}={value!r} is not {kind}") from None
+        if number <= 0:
+            raise SettingsError(f"{name}={value!r} must be more than zero")
+        return number

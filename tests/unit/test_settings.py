@@ -1,0 +1,114 @@
+from pathlib import Path
+
+import pytest
+
+from shared.settings import CredentialKind, Settings, SettingsError
+
+
+def env(tmp_path: Path, **values: str) -> dict[str, str]:
+    return {"ARCWAVE_STORE": f"sqlite:///{tmp_path}/arcwave.db", **values}
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env(env(tmp_path))
+    assert settings.arm_endpoint == "https://management.azure.com"
+    assert settings.credential is CredentialKind.DEFAULT
+    assert settings.arm_ca_bundle is None
+    assert (settings.arm_writes_per_second, settings.arm_write_burst) == (10.0, 200)
+    assert settings.store.kind == "sqlite"
+    assert settings.store.sqlite_path == tmp_path / "arcwave.db"
+    assert not settings.publishing
+    assert settings.webhook_secret("github") is None
+
+
+def test_emulator_settings(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("pem")
+    settings = Settings.from_env(
+        env(
+            tmp_path,
+            ARCWAVE_ARM_ENDPOINT="https://127.0.0.1:8443/",
+            ARCWAVE_ARM_CA_BUNDLE=str(cert),
+            ARCWAVE_CREDENTIAL="Emulator",
+            ARCWAVE_ARM_WRITES_PER_SECOND="2.5",
+            ARCWAVE_ARM_WRITE_BURST="20",
+        )
+    )
+    assert settings.arm_endpoint == "https://127.0.0.1:8443"
+    assert settings.arm_ca_bundle == cert
+    assert settings.credential is CredentialKind.EMULATOR
+    assert (settings.arm_writes_per_second, settings.arm_write_burst) == (2.5, 20)
+
+
+def test_sqlite_urls_with_three_or_four_slashes_name_the_same_file(tmp_path: Path) -> None:
+    three = Settings.from_env({"ARCWAVE_STORE": f"sqlite://{tmp_path}/a.db"})
+    four = Settings.from_env({"ARCWAVE_STORE": f"sqlite:///{tmp_path}/a.db"})
+    assert three.store.sqlite_path == four.store.sqlite_path == tmp_path / "a.db"
+
+
+def test_cosmos_store(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "ARCWAVE_STORE": "cosmos",
+            "ARCWAVE_COSMOS_ENDPOINT": "https://acct.documents.azure.com:443/",
+            "ARCWAVE_COSMOS_DATABASE": "arcwave",
+        }
+    )
+    assert settings.store.kind == "cosmos"
+    assert settings.store.cosmos_database == "arcwave"
+    assert settings.store.cosmos_key is None
+
+
+def test_provider_secret_overrides_the_shared_one(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        env(tmp_path, ARCWAVE_WEBHOOK_SECRET="shared", ARCWAVE_WEBHOOK_SECRET_GITLAB="own")
+    )
+    gitlab, github = settings.webhook_secret("gitlab"), settings.webhook_secret("github")
+    assert gitlab is not None and gitlab.get_secret_value() == "own"
+    assert github is not None and github.get_secret_value() == "shared"
+
+
+def test_secrets_never_show_in_reprs(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        env(
+            tmp_path,
+            ARCWAVE_WEBHOOK_SECRET="hunter2",
+            ARCWAVE_FLUX_HMAC_KEY="flux-key-1",
+            ARCWAVE_EVENTGRID_ENDPOINT="http://127.0.0.1:7071/runtime/webhooks/eventgrid",
+            ARCWAVE_EVENTGRID_KEY="eg-key-1",
+        )
+    )
+    text = repr(settings) + str(settings) + settings.model_dump_json()
+    for secret in ("hunter2", "flux-key-1", "eg-key-1"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"ARCWAVE_STORE": ""}, "ARCWAVE_STORE is not set"),
+        ({"ARCWAVE_STORE": "sqlite://relative.db"}, "give an absolute path"),
+        ({"ARCWAVE_STORE": "sqlite:///"}, "give an absolute path"),
+        ({"ARCWAVE_STORE": "sqlite:////no/such/folder/x.db"}, "does not exist"),
+        ({"ARCWAVE_STORE": "postgres://x"}, "is not a store"),
+        ({"ARCWAVE_STORE": "cosmos"}, "ARCWAVE_STORE=cosmos needs ARCWAVE_COSMOS_ENDPOINT"),
+        (
+            {"ARCWAVE_STORE": "cosmos", "ARCWAVE_COSMOS_ENDPOINT": "https://a"},
+            "needs ARCWAVE_COSMOS_DATABASE",
+        ),
+        ({"ARCWAVE_CREDENTIAL": "managed"}, "ARCWAVE_CREDENTIAL='managed': use 'default' or"),
+        ({"ARCWAVE_ARM_ENDPOINT": "management.azure.com"}, "ARCWAVE_ARM_ENDPOINT"),
+        ({"ARCWAVE_ARM_CA_BUNDLE": "/no/such/cert.pem"}, "ARCWAVE_ARM_CA_BUNDLE: no file"),
+        ({"ARCWAVE_ARM_WRITES_PER_SECOND": "fast"}, "is not a number"),
+        ({"ARCWAVE_ARM_WRITE_BURST": "0"}, "must be more than zero"),
+        ({"ARCWAVE_ARM_WRITE_BURST": "2.5"}, "is not a whole number"),
+        ({"ARCWAVE_EVENTGRID_KEY": "k"}, "ARCWAVE_EVENTGRID_ENDPOINT is not"),
+    ],
+)
+def test_bad_settings_fail_naming_the_setting(
+    tmp_path: Path, values: dict[str, str], named: str | None
+) -> None:
+    merged = env(tmp_path, **values)
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(merged)
+    assert (named or "ARCWAVE_STORE") in str(error.value)
