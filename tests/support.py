@@ -1,9 +1,13 @@
 """Small helpers shared by test modules."""
 
+import time
 import typing
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
+
+T = TypeVar("T")
 
 
 def model_field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -30,3 +34,15 @@ def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, str]:
         inner, _ = _nested_model(args[1])
         return inner, ".X"
     return None, ""
+
+
+def eventually(check: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.1) -> T:
+    """Call `check` until it returns something truthy; fail after `timeout` with the last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s; last result: {result!r}")
+        time.sleep(interval)

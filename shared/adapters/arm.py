@@ -6,9 +6,10 @@ retried by azure-core here: the gateway's token bucket must hear about them to s
 """
 
 import time
-from pathlib import Path
 from typing import Any
 
+import requests
+import requests.adapters
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -19,6 +20,7 @@ from azure.core.exceptions import (
 )
 from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.transport import RequestsTransport
 
 from shared.errors import (
     ArcwaveError,
@@ -34,6 +36,7 @@ from shared.settings import CredentialKind, Settings
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 60
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
+POOL_CONNECTIONS = 32
 
 
 class StaticTokenCredential:
@@ -64,17 +67,30 @@ def credential_for(settings: Settings) -> TokenCredential:
     return DefaultAzureCredential()
 
 
+def pooled_transport(settings: Settings, connections: int = POOL_CONNECTIONS) -> RequestsTransport:
+    """An HTTP transport whose connection pool fits arcwave's parallel writes."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=connections)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    verify: str | bool = str(settings.arm_ca_bundle) if settings.arm_ca_bundle else True
+    return RequestsTransport(
+        session=session,
+        session_owner=True,
+        connection_verify=verify,
+        connection_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
+
+
 def client_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments every ARM client of arcwave is built with."""
+    """Keyword arguments every ARM client of arcwave is built with (a fresh transport each)."""
     options: dict[str, Any] = {
         "base_url": settings.arm_endpoint,
+        "transport": pooled_transport(settings),
         "retry_policy": ThrottleAwareRetryPolicy(retry_total=3, retry_backoff_factor=0.5),
-        "connection_timeout": CONNECT_TIMEOUT_SECONDS,
-        "read_timeout": READ_TIMEOUT_SECONDS,
         "polling_interval": 1,
     }
-    if settings.arm_ca_bundle is not None:
-        options["connection_verify"] = str(Path(settings.arm_ca_bundle))
     return options
 
 

@@ -94,12 +94,11 @@ class FleetGateway:
     ) -> None:
         self._settings = settings
         self._credential = credential or credential_for(settings)
-        self._options = client_options(settings)
         self._buckets = buckets or BucketRegistry(
             settings.arm_writes_per_second, settings.arm_write_burst
         )
         self._sleep = sleep
-        self._graph = ResourceGraphClient(self._credential, **self._options)
+        self._graph = ResourceGraphClient(self._credential, **client_options(settings))
         self._clients: dict[str, SourceControlConfigurationClient] = {}
 
     # -- discovery ---------------------------------------------------------------------
@@ -146,7 +145,7 @@ class FleetGateway:
                 "connectedClusters",
                 ref.name,
                 configuration_name,
-                cls=lambda response, _model, _headers: response.http_response.json(),
+                cls=lambda response, _model, _headers: json.loads(response.http_response.text()),
             )
         except Exception as error:
             mapped = map_arm_error(error, doing)
@@ -257,7 +256,7 @@ class FleetGateway:
         client = self._clients.get(key)
         if client is None:
             client = SourceControlConfigurationClient(
-                self._credential, ref.subscription_id, **self._options
+                self._credential, ref.subscription_id, **client_options(self._settings)
             )
             self._clients[key] = client
         return client

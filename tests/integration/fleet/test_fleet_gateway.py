@@ -1,0 +1,200 @@
+"""The fleet gateway against the emulator with the real azure-mgmt clients over TLS."""
+
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from fleet_support import BAD, HEAD, OLDER, SUBSCRIPTION, cluster_id
+
+from emulator.testing import Emulator
+from shared.adapters.fleet import FleetGateway
+from shared.cluster import Connectivity
+from shared.desired import desired_configuration
+from shared.reasons import Reason
+from shared.states import HealthState
+from shared.trackspec import FleetSelection, TrackSpec, validate_track_spec
+from tests.support import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def spec(configuration: str = "baseline") -> TrackSpec:
+    return validate_track_spec(
+        {
+            "name": "baseline",
+            "source": {"url": "https://github.com/contoso/fleet-config", "branch": "main"},
+            "configuration": {
+                "name": configuration,
+                "namespace": "flux-system",
+                "kustomizations": {"infra": {"path": "./infra"}, "apps": {"dependsOn": ["infra"]}},
+            },
+            "fleet": {"subscriptions": [SUBSCRIPTION]},
+            "waves": [{"name": "all"}],
+        }
+    )
+
+
+def test_discovery_pages_through_the_whole_selection(
+    big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
+) -> None:
+    gateway = gateway_for(big_fleet)
+    clusters = gateway.discover(
+        FleetSelection(
+            subscriptions=[SUBSCRIPTION], resource_groups=["rg-fleet"], tags={"env": "prod"}
+        )
+    )
+    names = {c.name for c in clusters}
+    assert len(clusters) == 1202  # 2 canaries + 1200 stores; dev-1 and lab-1 left out
+    assert "dev-1" not in names and "lab-1" not in names
+    store = next(c for c in clusters if c.name == "store-0011")
+    assert store.tags == {"ring": "broad", "env": "prod", "site": "site-1"}
+    assert store.subscription_id == SUBSCRIPTION
+    assert store.resource_group == "rg-fleet"
+    offline = [c.name for c in clusters if c.is_offline]
+    assert offline == ["store-0007"]
+
+
+def test_discovery_with_tag_lists_and_no_group_filter(
+    big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
+) -> None:
+    gateway = gateway_for(big_fleet)
+    clusters = gateway.discover(
+        FleetSelection(subscriptions=[SUBSCRIPTION], tags={"ring": ["canary"]})
+    )
+    assert sorted(c.name for c in clusters) == ["canary-1", "canary-2", "dev-1"]
+
+
+def test_apply_then_observe_until_healthy(
+    big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
+) -> None:
+    gateway = gateway_for(big_fleet)
+    wave = [cluster_id(f"store-{i:04d}") for i in range(100, 130)]
+    outcomes = gateway.apply_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    assert [o.ok for o in outcomes] == [True] * len(wave)
+    assert [o.cluster_id for o in outcomes] == wave
+
+    def all_healthy() -> bool:
+        health = gateway.observe(HEAD, "baseline", wave)
+        return all(h.state is HealthState.HEALTHY for h in health.values())
+
+    eventually(all_healthy, timeout=30)
+    direct = gateway.read_health(wave[0], "baseline", HEAD)
+    assert (direct.state, direct.reason) == (HealthState.HEALTHY, Reason.RECONCILED)
+    writes = [w for w in big_fleet.control.writes() if w["cluster"] in {"store-0100", "store-0129"}]
+    assert {(w["method"], w["commit"], w["branch"]) for w in writes} == {("PUT", HEAD, "main")}
+
+
+def test_a_failing_commit_is_reported_failed_and_a_restore_recovers(
+    big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
+) -> None:
+    gateway = gateway_for(big_fleet)
+    canaries = [cluster_id("canary-1"), cluster_id("canary-2")]
+    assert all(
+        o.ok for o in gateway.apply_many(canaries, "baseline", desired_configuration(spec(), BAD))
+    )
+
+    def failed() -> dict[str, object]:
+        health = gateway.observe(BAD, "baseline", canaries)
+        return health if all(h.state is HealthState.FAILED for h in health.values()) else {}
+
+    verdicts = eventually(failed, timeout=30)
+    assert {h.reason for h in verdicts.values()} == {Reason.HEALTH_CHECK_FAILED}
+
+    assert all(
+        o.ok for o in gateway.apply_many(canaries, "baseline", desired_configuration(spec(), OLDER))
+    )
+    eventually(
+        lambda: all(
+            h.state is HealthState.HEALTHY
+            for h in gateway.observe(OLDER, "baseline", canaries).values()
+        ),
+        timeout=30,
+    )
+
+
+def test_offline_and_missing_clusters(
+    big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
+) -> None:
+    gateway = gateway_for(big_fleet)
+    offline, missing = cluster_id("store-0007"), cluster_id("no-such-cluster")
+    health = gateway.observe(HEAD, "baseline", [offline])
+    assert health[offline].state is HealthState.OFFLINE
+    assert health[offline].reason is Reason.CLUSTER_OFFLINE
+    # Offline clusters accept writes (ARM does); they reconcile when they return.
+    assert gateway.apply(offline, "baseline", desired_configuration(spec(), HEAD)).ok
+    outcome = gateway.apply(missing, "baseline", desired_configuration(spec(), HEAD))
+    assert (outcome.ok, outcome.error) == (False, "NotFound")
+    assert "no-such-cluster" in outcome.message
+
+
+def test_remove_deletes_the_configuration(
+    big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
+) -> None:
+    gateway = gateway_for(big_fleet)
+    target = cluster_id("store-0500")
+    assert gateway.apply(target, "remove-me", desired_configuration(spec("remove-me"), HEAD)).ok
+    assert gateway.read_configuration(target, "remove-me") is not None
+    assert gateway.remove(target, "remove-me").ok
+    assert eventually(lambda: gateway.read_configuration(target, "remove-me") is None)
+
+
+def test_an_invalid_body_is_refused_with_azure_s_reason(
+    big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
+) -> None:
+    gateway = gateway_for(big_fleet)
+    body = desired_configuration(spec(), HEAD)
+    body["properties"]["kustomizations"]["apps"]["dependsOn"] = ["missing"]
+    outcome = gateway.apply(cluster_id("store-0600"), "baseline", body)
+    assert (outcome.ok, outcome.error) == (False, "Invalid")
+    assert "missing" in outcome.message
+
+
+def test_throttling_is_absorbed_by_the_write_bucket(
+    make_emulator: Callable[..., Emulator], gateway_for: Callable[..., FleetGateway]
+) -> None:
+    emulator = make_emulator(
+        stores=60,
+        faults={"throttle": {"writes": {"bucket": 10, "refillPerSecond": 20}}},
+    )
+    # Same rate as the server, half its burst: the headroom absorbs network jitter.
+    gateway = gateway_for(emulator, arm_writes_per_second=20, arm_write_burst=5)
+    wave = [cluster_id(f"store-{i:04d}") for i in range(1, 61)]
+    outcomes = gateway.apply_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    assert all(o.ok for o in outcomes), [o.message for o in outcomes if not o.ok]
+    statuses = Counter(w["status"] for w in emulator.control.writes())
+    assert statuses[429] == 0, statuses
+
+
+def test_a_429_that_still_comes_pauses_writes_and_every_write_lands(
+    make_emulator: Callable[..., Emulator], gateway_for: Callable[..., FleetGateway]
+) -> None:
+    emulator = make_emulator(
+        stores=40,
+        faults={"throttle": {"writes": {"bucket": 5, "refillPerSecond": 20}}},
+    )
+    # The gateway believes it may send far more than the emulator allows.
+    gateway = gateway_for(emulator, arm_writes_per_second=1000, arm_write_burst=1000)
+    wave = [cluster_id(f"store-{i:04d}") for i in range(1, 41)]
+    outcomes = gateway.apply_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    assert all(o.ok for o in outcomes), [o.message for o in outcomes if not o.ok]
+    statuses = Counter(w["status"] for w in emulator.control.writes())
+    assert statuses[429] >= 1
+    assert sum(1 for w in emulator.control.writes() if w["status"] in (200, 201)) == 40
+
+
+def test_connectivity_changes_show_in_the_next_observation(
+    make_emulator: Callable[..., Emulator], gateway_for: Callable[..., FleetGateway]
+) -> None:
+    emulator = make_emulator(stores=3)
+    gateway = gateway_for(emulator)
+    target = cluster_id("store-0002")
+    emulator.control.set_connectivity("store-0002", "Offline")
+    assert gateway.observe(HEAD, "baseline", [target])[target].state is HealthState.OFFLINE
+    emulator.control.set_connectivity("store-0002", "Connected")
+    assert gateway.observe(HEAD, "baseline", [target])[target].state is HealthState.PROGRESSING
+    [cluster] = [
+        c
+        for c in gateway.discover(FleetSelection(subscriptions=[SUBSCRIPTION]))
+        if c.name == "store-0002"
+    ]
+    assert cluster.connectivity_status is Connectivity.CONNECTED
