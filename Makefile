@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint unit run plan clean
+INFRA_VENV  := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
+
+.PHONY: setup infra-tools test lint run clean
 
 ## setup: create .venv when missing or stale against the requirements, install everything
 setup: $(STAMP)
@@ -16,6 +19,15 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+## infra-tools: .venv-infra with checkov and the Bicep parser (apart: checkov pins its own deps)
+infra-tools: $(INFRA_STAMP)
+
+$(INFRA_STAMP): infra/requirements-checks.txt
+	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(INFRA_VENV)/bin/python -m pip install --quiet -r infra/requirements-checks.txt
+	@touch $(INFRA_STAMP)
+
 ## lint: ruff, the layer contracts and the type checker
 lint: setup
 	$(BIN)/ruff check .
@@ -24,7 +36,7 @@ lint: setup
 	$(BIN)/mypy
 
 ## test: lint, then every test tier that exists
-test: lint
+test: lint infra-tools
 	$(BIN)/python -m pytest -n auto tests
 
 ## run: the main job on the embedded local stack
@@ -32,4 +44,4 @@ run: setup
 	$(BIN)/arcwave plan --track scenarios/demo/track.yaml --fleet scenarios/demo/fleet.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) $(INFRA_VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

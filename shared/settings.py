@@ -149,6 +149,12 @@ class _Reader:
 
     def secret(self, name: str) -> SecretStr | None:
         value = self.text(name)
+        if value and value.startswith("@Microsoft.KeyVault("):
+            # App Service leaves the reference text in place when it cannot resolve it.
+            raise SettingsError(
+                f"{name} holds an unresolved Key Vault reference: give the app's identity the "
+                "Key Vault Secrets User role on the vault and check the secret's name"
+            )
         return SecretStr(value) if value else None
 
     def url(self, name: str, default: str | None) -> str | None:

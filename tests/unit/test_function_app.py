@@ -57,6 +57,10 @@ def test_host_json() -> None:
     assert host["extensions"]["http"]["routePrefix"] == "api"
     durable = host["extensions"]["durableTask"]
     assert durable["hubName"] == "%ARCWAVE_TASK_HUB%"
+    assert durable["storageProvider"] == {
+        "type": "azureManaged",
+        "connectionStringName": "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+    }
     assert durable["maxConcurrentActivityFunctions"] > 0
     assert durable["maxConcurrentOrchestratorFunctions"] > 0
     assert durable["overridableExistingInstanceStates"] == "NonRunningStates"

@@ -103,6 +103,10 @@ def test_secrets_never_show_in_reprs(tmp_path: Path) -> None:
         ({"ARCWAVE_ARM_WRITE_BURST": "0"}, "must be more than zero"),
         ({"ARCWAVE_ARM_WRITE_BURST": "2.5"}, "is not a whole number"),
         ({"ARCWAVE_EVENTGRID_KEY": "k"}, "ARCWAVE_EVENTGRID_ENDPOINT is not"),
+        (
+            {"ARCWAVE_WEBHOOK_SECRET": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/x)"},
+            "ARCWAVE_WEBHOOK_SECRET holds an unresolved Key Vault reference",
+        ),
     ],
 )
 def test_bad_settings_fail_naming_the_setting(

@@ -1,0 +1,307 @@
+"""infra/ matches what the code and the design expect: settings, containers, roles, outputs.
+
+These read the Bicep as text; the syntax check and checkov cover the language itself.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+INFRA = REPO / "infra"
+MAIN = INFRA / "main.bicep"
+
+
+def bicep(name: str) -> str:
+    return (INFRA / name).read_text()
+
+
+def all_bicep() -> dict[Path, str]:
+    return {path: path.read_text() for path in sorted(INFRA.rglob("*.bicep"))}
+
+
+def declared_params(text: str) -> dict[str, bool]:
+    """Parameter name -> whether it has a default value."""
+    params = {}
+    for match in re.finditer(r"^param (\w+) \w+( =)?", text, re.MULTILINE):
+        params[match.group(1)] = bool(match.group(2))
+    return params
+
+
+def setting_values() -> dict[str, str]:
+    """App settings written in main.bicep and the function module, name -> value expression."""
+    text = bicep("main.bicep") + bicep("app/function.bicep")
+    return dict(re.findall(r"^\s+([A-Za-z_][A-Za-z0-9_]*): (.+)$", text, re.MULTILINE))
+
+
+SETTINGS_THE_CODE_READS = [
+    "ARCWAVE_TASK_HUB",
+    "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+    "ARCWAVE_ARM_ENDPOINT",
+    "ARCWAVE_CREDENTIAL",
+    "AZURE_CLIENT_ID",
+    "ARCWAVE_STORE",
+    "ARCWAVE_COSMOS_ENDPOINT",
+    "ARCWAVE_COSMOS_DATABASE",
+    "ARCWAVE_EVENTGRID_ENDPOINT",
+    "ARCWAVE_WEBHOOK_SECRET",
+    "ARCWAVE_WEBHOOK_SECRET_GITHUB",
+    "ARCWAVE_WEBHOOK_SECRET_GITLAB",
+    "ARCWAVE_WEBHOOK_SECRET_AZUREDEVOPS",
+    "ARCWAVE_WEBHOOK_SECRET_BITBUCKET",
+    "ARCWAVE_WEBHOOK_SECRET_GITEA",
+    "ARCWAVE_FLUX_HMAC_KEY",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "AzureWebJobsStorage__accountName",
+    "AzureWebJobsStorage__credential",
+    "AzureWebJobsStorage__clientId",
+]
+
+
+@pytest.mark.parametrize("name", SETTINGS_THE_CODE_READS)
+def test_infra_sets_every_app_setting_the_code_reads(name: str) -> None:
+    assert name in setting_values(), f"app setting {name} is not set in infra/"
+
+
+def test_infra_fixed_settings_have_the_values_the_code_expects() -> None:
+    values = setting_values()
+    assert values["ARCWAVE_CREDENTIAL"] == "'default'"
+    assert values["ARCWAVE_STORE"] == "'cosmos'"
+    assert values["AzureWebJobsStorage__credential"] == "'managedidentity'"
+    assert values["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"].startswith(
+        "'Endpoint=${durable.outputs.endpoint};Authentication=ManagedIdentity;ClientID="
+    )
+    assert "param armEndpoint string = 'https://management.azure.com'" in bicep("main.bicep")
+
+
+def test_infra_secrets_reach_the_app_only_as_key_vault_references() -> None:
+    values = setting_values()
+    main = bicep("main.bicep")
+    names = dict(re.findall(r"^\s+(\w+): '(arcwave-webhook-secret-\w+)'$", main, re.MULTILINE))
+    vault_block = main[main.index("secrets: {") : main.index("module eventGrid")]
+    stored = set(re.findall(r"'(arcwave-[\w-]+)': \w+", vault_block))
+    for setting in [s for s in SETTINGS_THE_CODE_READS if "SECRET" in s or "HMAC" in s]:
+        value = values[setting]
+        match = re.fullmatch(
+            r"'@Microsoft\.KeyVault\(SecretUri=\$\{vaultUri\}secrets/"
+            r"(?:([\w-]+)|\$\{webhookSecretNames\.(\w+)\})/\)'",
+            value,
+        )
+        assert match, f"{setting} is not a Key Vault reference: {value}"
+        secret = match.group(1) or names[match.group(2)]
+        assert secret in stored, f"{setting} refers to {secret}, which infra/ never stores"
+
+
+def test_infra_key_vault_reference_resolves_with_the_app_identity() -> None:
+    function = bicep("app/function.bicep")
+    assert "keyVaultReferenceIdentity: identityId" in function
+    assert "'4633458b-17de-408a-b874-0445c86b69e6'" in bicep("app/rbac.bicep")
+
+
+def test_infra_task_hub_setting_is_the_one_host_json_reads() -> None:
+    host = json.loads((REPO / "host.json").read_text())
+    assert host["extensions"]["durableTask"]["hubName"] == "%ARCWAVE_TASK_HUB%"
+
+
+def test_infra_cosmos_containers_match_the_design() -> None:
+    cosmos = bicep("app/cosmos.bicep")
+    containers = {}
+    for block in cosmos.split("\n  {\n")[1:]:
+        name = re.search(r"id: '(\w+)'", block)
+        key = re.search(r"paths: \[\s*'([^']+)'", block)
+        if name and key:
+            containers[name.group(1)] = (key.group(1), "defaultTtl:" in block)
+    assert containers == {
+        "tracks": ("/id", False),
+        "rollouts": ("/track", False),
+        "clusters": ("/track", False),
+        "timeline": ("/rolloutId", True),
+        "deliveries": ("/source", True),
+    }
+    assert "name: 'EnableServerless'" in cosmos
+    assert "disableLocalAuth: true" in cosmos
+
+
+def test_infra_turns_keys_off_everywhere() -> None:
+    assert "allowSharedKeyAccess: false" in bicep("app/storage.bicep")
+    assert "disableLocalAuth: true" in bicep("app/eventgrid.bicep")
+    assert "DisableLocalAuth: true" in bicep("app/monitoring.bicep")
+    assert "enableRbacAuthorization: true" in bicep("app/keyvault.bicep")
+    for publishing in ("'ftp'", "'scm'"):
+        assert f"name: {publishing}\n  properties: {{\n    allow: false" in bicep(
+            "app/function.bicep"
+        )
+
+
+def test_infra_runs_python_311_on_flex_consumption_as_a_user_assigned_identity() -> None:
+    function = bicep("app/function.bicep")
+    assert "name: 'FC1'" in function
+    assert "tier: 'FlexConsumption'" in function
+    assert re.search(r"runtime: \{\s*name: 'python'\s*version: '3.11'", function)
+    assert "type: 'UserAssigned'" in function
+    assert "type: 'UserAssignedIdentity'" in function
+
+
+BUILT_IN_ROLES = {
+    "storageBlobDataOwner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    "storageQueueDataContributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "storageTableDataContributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+    "durableTaskDataContributor": "0ad04412-c4d5-4796-b79c-f76d14c8d402",
+    "eventGridDataSender": "d5a91429-5739-47e2-a06b-3470a27159e7",
+    "keyVaultSecretsUser": "4633458b-17de-408a-b874-0445c86b69e6",
+    "monitoringMetricsPublisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+    "websiteContributor": "de139f84-1756-47ae-9be6-808fbbe84772",
+    "cosmosBuiltInDataContributor": "00000000-0000-0000-0000-000000000002",
+}
+
+
+@pytest.mark.parametrize(("role", "definition"), BUILT_IN_ROLES.items())
+def test_infra_assigns_each_built_in_role(role: str, definition: str) -> None:
+    rbac = bicep("app/rbac.bicep")
+    assert f"{role}: '{definition}'" in rbac
+    assert re.search(rf"roleDefinitionId: .*roles\.{role}\b", rbac), f"{role} is never assigned"
+
+
+def test_infra_fleet_role_holds_only_what_arcwave_does_to_clusters() -> None:
+    role = bicep("app/fleet-role.bicep")
+    actions = re.findall(r"^\s+'(Microsoft\.[\w./]+)'$", role, re.MULTILINE)
+    assert sorted(actions) == sorted(
+        [
+            "Microsoft.Kubernetes/connectedClusters/read",
+            "Microsoft.KubernetesConfiguration/fluxConfigurations/read",
+            "Microsoft.KubernetesConfiguration/fluxConfigurations/write",
+            "Microsoft.KubernetesConfiguration/fluxConfigurations/delete",
+            "Microsoft.KubernetesConfiguration/fluxConfigurations/operations/read",
+            "Microsoft.ResourceGraph/resources/read",
+        ]
+    )
+    assert "dataActions: []" in role
+    assert "type: 'customRole'" in role
+
+
+def test_infra_fleet_role_is_assigned_at_subscription_and_resource_group_scope() -> None:
+    rbac = bicep("app/rbac.bicep")
+    subscription_module = rbac[rbac.index("'fleet-access-subscription.bicep'") :]
+    assert "scope: subscription(sub)" in subscription_module.split("\n]")[0]
+    assert "scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])" in rbac
+    assert "targetScope = 'subscription'" in bicep("app/fleet-access-subscription.bicep")
+    assert "targetScope" not in bicep("app/fleet-access-resource-group.bicep")
+
+
+def test_infra_keeps_every_role_assignment_in_the_rbac_module_with_a_guid_name() -> None:
+    allowed = {"rbac.bicep", "fleet-access-subscription.bicep", "fleet-access-resource-group.bicep"}
+    for path, text in all_bicep().items():
+        assignments = re.findall(
+            r"'Microsoft\.(?:Authorization/roleAssignments|DocumentDB/databaseAccounts/"
+            r"sqlRoleAssignments)@[\w-]+' = (?:if \([^)]*\) )?\{\s*(?:parent: \w+\s*)?name: (\S+)",
+            text,
+        )
+        if assignments:
+            assert path.name in allowed, f"{path.name} assigns roles outside the rbac module"
+        assert all(name.startswith("guid(") for name in assignments), (path.name, assignments)
+    for path, text in all_bicep().items():
+        if "fleet-access-" in text or "fleet-role.bicep" in text:
+            assert path.name == "rbac.bicep", f"{path.name} reaches the fleet role modules"
+
+
+def test_infra_event_grid_delivers_arm_writes_and_acr_pushes_to_the_trigger_functions() -> None:
+    arm = bicep("app/arm-events.bicep")
+    acr = bicep("app/acr-events.bicep")
+    assert "topicType: 'Microsoft.Resources.Subscriptions'" in arm
+    assert "param functionName string = 'on_arm_event'" in arm
+    assert "'Microsoft.Kubernetes/connectedClusters/write'" in arm
+    assert "'Microsoft.KubernetesConfiguration/fluxConfigurations/write'" in arm
+    assert "topicType: 'Microsoft.ContainerRegistry.Registries'" in acr
+    assert "param functionName string = 'on_acr_event'" in acr
+    for text in (arm, acr):
+        assert "endpointType: 'WebHook'" in text
+        assert "/runtime/webhooks/eventgrid?functionName=${functionName}&code=" in text
+    main = bicep("main.bicep")
+    assert main.count("systemKeys.eventgrid_extension") == 2
+
+
+EXPECTED_URL_OUTPUTS = {
+    "AZURE_FUNCTION_URL": "functionApp.outputs.url",
+    "ARCWAVE_HOOK_URL_GITHUB": "'${functionApp.outputs.url}/api/hooks/github'",
+    "ARCWAVE_HOOK_URL_GITLAB": "'${functionApp.outputs.url}/api/hooks/gitlab'",
+    "ARCWAVE_HOOK_URL_AZUREDEVOPS": "'${functionApp.outputs.url}/api/hooks/azuredevops'",
+    "ARCWAVE_HOOK_URL_BITBUCKET": "'${functionApp.outputs.url}/api/hooks/bitbucket'",
+    "ARCWAVE_HOOK_URL_GITEA": "'${functionApp.outputs.url}/api/hooks/gitea'",
+    "ARCWAVE_FLUX_EVENTS_URL": "'${functionApp.outputs.url}/api/flux/events'",
+}
+
+
+def test_infra_outputs_the_function_url_and_each_webhook_url() -> None:
+    outputs = dict(re.findall(r"^output (\w+) \w+ = (.+)$", bicep("main.bicep"), re.MULTILINE))
+    for name, value in EXPECTED_URL_OUTPUTS.items():
+        assert outputs.get(name) == value, name
+    for name in outputs:
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]+", name), f"output {name} is not UPPER_SNAKE"
+
+
+def test_infra_outputs_named_after_a_setting_carry_that_setting() -> None:
+    outputs = dict(re.findall(r"^output (\w+) \w+ = (.+)$", bicep("main.bicep"), re.MULTILINE))
+    values = setting_values()
+    for name, value in outputs.items():
+        if name in values:
+            assert value == values[name], f"output {name} = {value}, setting = {values[name]}"
+
+
+def test_infra_module_paths_exist_and_every_module_is_used() -> None:
+    used = set()
+    for path, text in all_bicep().items():
+        for target in re.findall(r"^module \w+ '([^']+)'", text, re.MULTILINE):
+            module = (path.parent / target).resolve()
+            assert module.exists(), f"{path.name} uses missing module {target}"
+            used.add(module)
+    assert used == {p.resolve() for p in (INFRA / "app").glob("*.bicep")}
+
+
+def test_infra_names_come_from_abbreviations_and_the_resource_token() -> None:
+    abbreviations = json.loads((INFRA / "abbreviations.json").read_text())
+    main = bicep("main.bicep")
+    used = set(re.findall(r"abbrs\.(\w+)", main))
+    assert used <= abbreviations.keys(), used - abbreviations.keys()
+    assert "var resourceToken = toLower(uniqueString(" in main
+    assert "'azd-env-name': environmentName" in main
+
+
+def test_infra_example_parameters_fit_main_bicep() -> None:
+    example = (INFRA / "main.bicepparam").read_text()
+    assert example.startswith("using './main.bicep'\n")
+    given = set(re.findall(r"^param (\w+) =", example, re.MULTILINE))
+    params = declared_params(bicep("main.bicep"))
+    assert given <= params.keys(), given - params.keys()
+    required = {name for name, has_default in params.items() if not has_default}
+    assert required <= given, f"main.bicepparam leaves out required {required - given}"
+
+
+def test_infra_github_workflow_tests_packages_and_publishes_to_flex_consumption() -> None:
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "deploy.yml").read_text())
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    runs = " ".join(step.get("run", "") for step in steps)
+    assert "make test" in runs
+    assert "infra/pipelines/package_app.py" in runs
+    deploy = next(s for s in steps if s.get("uses", "").startswith("Azure/functions-action@"))
+    assert deploy["with"]["sku"] == "flexconsumption"
+    assert workflow["jobs"]["publish"]["permissions"]["id-token"] == "write"
+
+
+def test_infra_azure_pipeline_tests_packages_and_publishes_to_flex_consumption() -> None:
+    pipeline = yaml.safe_load((INFRA / "pipelines" / "azure-pipelines.yml").read_text())
+    text = json.dumps(pipeline)
+    assert "make test" in text
+    assert "infra/pipelines/package_app.py" in text
+    tasks = [
+        step
+        for stage in pipeline["stages"]
+        for job in stage["jobs"]
+        for step in job.get("steps", [])
+        or job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get("steps", [])
+    ]
+    publish = next(t for t in tasks if t.get("task") == "AzureFunctionApp@2")
+    assert publish["inputs"]["isFlexConsumption"] is True
+    assert publish["inputs"]["appType"] == "functionAppLinux"
