@@ -1,0 +1,200 @@
+"""Azure DevOps `git.push` service hooks, with the samples Microsoft publishes."""
+
+import base64
+from typing import Any
+
+import pytest
+from webhooks_support import (
+    OTHER_SECRET,
+    SECRET,
+    SHA_A,
+    SHA_B,
+    ZERO,
+    dumps,
+    load,
+    raw,
+    sign_azuredevops,
+)
+
+from shared.webhooks import (
+    BRANCH_DELETED,
+    TAG_PUSH,
+    Ignored,
+    PayloadError,
+    Push,
+    Pushes,
+    SignatureError,
+    WebhookConfigError,
+    parse_webhook,
+    pushes_in,
+)
+
+EVENT_ID = "03c164c2-8912-4d5e-8009-3707d5f83734"
+
+
+def parse(body: bytes, headers: dict[str, str], secrets: str = SECRET) -> object:
+    return parse_webhook("azuredevops", headers, body, secrets)
+
+
+def with_refs(*refs: tuple[str, str, str], **change: Any) -> dict[str, Any]:
+    data = load("azure-devops-git-push-2022.json")
+    data["resource"]["refUpdates"] = [
+        {"name": name, "oldObjectId": old, "newObjectId": new} for name, old, new in refs
+    ]
+    data.update(change)
+    return data
+
+
+def test_the_published_push() -> None:
+    body = raw("azure-devops-git-push-2022.json")
+    push = parse(body, sign_azuredevops(body))
+    assert isinstance(push, Push)
+    assert push.provider == "azuredevops"
+    assert push.branch == "master"
+    assert push.commit == "33b55f7cb7e7e245323987634f960cf4a6e6bc74"
+    assert push.previous_commit == "aad331d8d3b131fa9ae03cf5e53965b51942618a"
+    assert push.pusher == "Jamal Hartnett"
+    assert push.delivery_id == EVENT_ID
+    assert push.changed_paths is None  # Azure DevOps lists no files
+    assert push.repository_keys == {
+        "dev.azure.com/fabrikam-fiber-inc/fabrikam-fiber-git/_git/fabrikam-fiber-git"
+    }
+
+
+def test_the_newest_published_sample_has_placeholder_guids_for_shas() -> None:
+    body = raw("azure-devops-git-push.json")
+    with pytest.raises(PayloadError) as caught:
+        parse(body, sign_azuredevops(body))
+    assert caught.value.problems[0].loc == "resource.refUpdates[0].newObjectId"
+
+
+def test_branch_creation() -> None:
+    body = dumps(with_refs(("refs/heads/main", ZERO, SHA_B)))
+    push = parse(body, sign_azuredevops(body))
+    assert isinstance(push, Push)
+    assert push.previous_commit is None
+
+
+def test_branch_deletion_and_tags_are_ignored() -> None:
+    deleted = dumps(with_refs(("refs/heads/main", SHA_A, ZERO)))
+    tag = dumps(with_refs(("refs/tags/v1", ZERO, SHA_B)))
+    assert parse(deleted, sign_azuredevops(deleted)) == Ignored(BRANCH_DELETED, "azuredevops")
+    assert parse(tag, sign_azuredevops(tag)) == Ignored(TAG_PUSH, "azuredevops")
+
+
+def test_one_push_updating_several_branches() -> None:
+    body = dumps(
+        with_refs(
+            ("refs/heads/main", SHA_A, SHA_B),
+            ("refs/tags/v1", ZERO, SHA_B),
+            ("refs/heads/release/1", ZERO, SHA_B),
+        )
+    )
+    result = parse(body, sign_azuredevops(body))
+    assert isinstance(result, Pushes)
+    assert result.delivery_id == EVENT_ID
+    assert [(p.branch, p.previous_commit) for p in pushes_in(result)] == [
+        ("main", SHA_A),
+        ("release/1", None),
+    ]
+    assert {p.delivery_id for p in result.pushes} == {EVENT_ID}
+
+
+def test_a_branch_update_next_to_a_tag_is_a_single_push() -> None:
+    body = dumps(with_refs(("refs/tags/v1", ZERO, SHA_B), ("refs/heads/main", SHA_A, SHA_B)))
+    assert isinstance(parse(body, sign_azuredevops(body)), Push)
+
+
+@pytest.mark.parametrize("event", ["git.pullrequest.created", "build.complete", "tfvc.checkin"])
+def test_other_event_types_are_ignored(event: str) -> None:
+    body = dumps(with_refs(("refs/heads/main", SHA_A, SHA_B), eventType=event))
+    assert parse(body, sign_azuredevops(body)) == Ignored(
+        f"event '{event}' is not a push", "azuredevops"
+    )
+
+
+def test_a_redelivery_keeps_the_event_id() -> None:
+    body = raw("azure-devops-git-push-2022.json")
+    first = parse(body, sign_azuredevops(body))
+    again = parse(body, sign_azuredevops(body, user="someone-else"))
+    assert isinstance(first, Push)
+    assert isinstance(again, Push)
+    assert first.delivery_id == again.delivery_id == EVENT_ID
+
+
+def test_without_an_event_id_the_id_is_derived() -> None:
+    data = with_refs(("refs/heads/main", SHA_A, SHA_B))
+    del data["id"]
+    body = dumps(data)
+    push = parse(body, sign_azuredevops(body))
+    again = parse(body, sign_azuredevops(body))
+    assert isinstance(push, Push)
+    assert isinstance(again, Push)
+    assert push.delivery_id.startswith("azuredevops-")
+    assert push.delivery_id == again.delivery_id
+
+
+def test_the_user_name_is_not_checked() -> None:
+    body = raw("azure-devops-git-push-2022.json")
+    assert isinstance(parse(body, sign_azuredevops(body, user="")), Push)
+
+
+def test_wrong_password() -> None:
+    body = raw("azure-devops-git-push-2022.json")
+    with pytest.raises(SignatureError):
+        parse(body, sign_azuredevops(body, secret=OTHER_SECRET))
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer abc",
+        "Basic",
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(SECRET.encode()).decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:" + b"\xff").decode(),
+    ],
+)
+def test_missing_or_malformed_authorization(authorization: str | None) -> None:
+    body = raw("azure-devops-git-push-2022.json")
+    headers = {} if authorization is None else {"Authorization": authorization}
+    with pytest.raises(SignatureError):
+        parse(body, headers)
+
+
+def test_a_password_with_colons_is_read_whole() -> None:
+    secret = "a:b:c"
+    body = raw("azure-devops-git-push-2022.json")
+    assert isinstance(parse(body, sign_azuredevops(body, secret=secret), secret), Push)
+
+
+def test_no_secret_configured() -> None:
+    body = raw("azure-devops-git-push-2022.json")
+    with pytest.raises(WebhookConfigError):
+        parse_webhook("azuredevops", sign_azuredevops(body), body, None)
+
+
+@pytest.mark.parametrize(
+    ("data", "loc"),
+    [
+        ({"eventType": "git.push"}, "resource"),
+        ({"eventType": 1}, "eventType"),
+        ({"eventType": "git.push", "resource": {"refUpdates": {}, "repository": {}}}, None),
+        (
+            {
+                "eventType": "git.push",
+                "resource": {"refUpdates": [{"name": "refs/heads/x"}], "repository": {}},
+            },
+            "resource.refUpdates[0].oldObjectId",
+        ),
+    ],
+)
+def test_malformed_bodies(data: dict[str, Any], loc: str | None) -> None:
+    body = dumps(data)
+    with pytest.raises(PayloadError) as caught:
+        parse(body, sign_azuredevops(body))
+    if loc:
+        assert loc in [p.loc for p in caught.value.problems]
