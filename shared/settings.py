@@ -36,6 +36,7 @@ class StoreSettings(BaseModel):
     cosmos_endpoint: str | None = None
     cosmos_database: str | None = None
     cosmos_key: SecretStr | None = None
+    cosmos_ca_bundle: Path | None = None
 
 
 class Settings(BaseModel):
@@ -119,6 +120,7 @@ def _store(read: "_Reader") -> StoreSettings:
             cosmos_endpoint=endpoint,
             cosmos_database=database,
             cosmos_key=read.secret("ARCWAVE_COSMOS_KEY"),
+            cosmos_ca_bundle=read.existing_file("ARCWAVE_COSMOS_CA_BUNDLE"),
         )
     raise SettingsError(
         f"ARCWAVE_STORE={value!r} is not a store: use sqlite:///ABSOLUTE/PATH.db or 'cosmos'"

@@ -1,0 +1,61 @@
+"""The state store: tracks, rollouts, cluster states, timeline and deliveries.
+
+`open_store(settings)` gives a `Store` (Cosmos DB in Azure, SQLite locally); `Records(store)`
+gives typed repositories over it. Only activities (and the local tools) use the store;
+orchestrators pass ids and counts. docs/store.md describes containers, ids, ETags and TTL.
+The Cosmos adapter is imported only when a Cosmos store is opened.
+"""
+
+from shared.store.base import (
+    Conflict,
+    Document,
+    NotFound,
+    PreconditionFailed,
+    Store,
+    StoreError,
+    StoreMisconfigured,
+    StoreUnavailable,
+)
+from shared.store.containers import Layout, decode_id, encode_id
+from shared.store.factory import open_store
+from shared.store.records import (
+    ClusterRecord,
+    Delivery,
+    Records,
+    RolloutControl,
+    RolloutRecord,
+    TimelineEntry,
+    TrackRecord,
+    Trigger,
+    WaveStatus,
+    WaveSummary,
+    cluster_key,
+    update_with_retry,
+)
+
+__all__ = [
+    "ClusterRecord",
+    "Conflict",
+    "Delivery",
+    "Document",
+    "Layout",
+    "NotFound",
+    "PreconditionFailed",
+    "Records",
+    "RolloutControl",
+    "RolloutRecord",
+    "Store",
+    "StoreError",
+    "StoreMisconfigured",
+    "StoreUnavailable",
+    "TimelineEntry",
+    "TrackRecord",
+    "Trigger",
+    "WaveStatus",
+    "WaveSummary",
+    "cluster_key",
+    "decode_id",
+    "encode_id",
+    "open_store",
+    "update_with_retry",
+]
