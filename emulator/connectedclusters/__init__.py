@@ -1,0 +1,1 @@
+"""Microsoft.Kubernetes/connectedClusters: get and list (by resource group, by subscription)."""

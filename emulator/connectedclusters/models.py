@@ -1,0 +1,209 @@
+"""Connected cluster state and its ARM / Resource Graph shapes."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from emulator.arm import CLUSTER_RESOURCE_TYPE, cluster_id, now_iso
+
+if TYPE_CHECKING:
+    from emulator.fluxconfigurations.models import FluxConfiguration
+
+CONNECTIVITY_STATES = ("Connecting", "Connected", "Offline", "Expired")
+ONLINE = "Connected"
+CONNECTIVITY_INVALID_MSG = "connectivityStatus must be one of {states}, got '{value}'"
+
+
+@dataclass
+class ConnectedCluster:
+    subscription_id: str
+    resource_group: str
+    name: str
+    location: str
+    tags: dict[str, str]
+    kubernetes_version: str
+    distribution: str
+    infrastructure: str
+    agent_version: str
+    kind: str
+    connectivity_status: str = ONLINE
+    total_node_count: int = 3
+    total_core_count: int = 12
+    last_connectivity_time: str = field(default_factory=now_iso)
+    created_at: str = field(default_factory=now_iso)
+    tenant_id: str = "00000000-0000-0000-0000-0000000000aa"
+    principal_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    configurations: dict[str, FluxConfiguration] = field(default_factory=dict)
+    _row: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _row_stamp: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return cluster_id(self.subscription_id, self.resource_group, self.name)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return cluster_key(self.subscription_id, self.resource_group, self.name)
+
+    @property
+    def online(self) -> bool:
+        return self.connectivity_status == ONLINE
+
+    def set_connectivity(self, status: str) -> None:
+        if status not in CONNECTIVITY_STATES:
+            raise ValueError(
+                CONNECTIVITY_INVALID_MSG.format(states=", ".join(CONNECTIVITY_STATES), value=status)
+            )
+        if status == ONLINE or self.connectivity_status == ONLINE:
+            self.last_connectivity_time = now_iso()
+        self.connectivity_status = status
+
+    @cached_property
+    def agent_public_key(self) -> str:
+        return _public_key(self.id)
+
+    def properties(self, live: bool = True) -> dict[str, Any]:
+        """ARM reports an online cluster as seen just now; ``live=False`` keeps the stored time."""
+        last_seen = now_iso() if live and self.online else self.last_connectivity_time
+        return {
+            "agentPublicKeyCertificate": self.agent_public_key,
+            "kubernetesVersion": self.kubernetes_version,
+            "totalNodeCount": self.total_node_count,
+            "totalCoreCount": self.total_core_count,
+            "agentVersion": self.agent_version,
+            "provisioningState": "Succeeded",
+            "distribution": self.distribution,
+            "distributionVersion": None,
+            "infrastructure": self.infrastructure,
+            "offering": None,
+            "lastConnectivityTime": last_seen,
+            "connectivityStatus": self.connectivity_status,
+            "managedIdentityCertificateExpirationTime": None,
+            "privateLinkState": "Disabled",
+        }
+
+    def to_arm(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": CLUSTER_RESOURCE_TYPE,
+            "location": self.location,
+            "kind": self.kind,
+            "tags": dict(self.tags),
+            "identity": {
+                "type": "SystemAssigned",
+                "principalId": self.principal_id,
+                "tenantId": self.tenant_id,
+            },
+            "systemData": {
+                "createdBy": "emulator",
+                "createdByType": "Application",
+                "createdAt": self.created_at,
+                "lastModifiedBy": "emulator",
+                "lastModifiedByType": "Application",
+                "lastModifiedAt": self.last_connectivity_time,
+            },
+            "properties": self.properties(),
+        }
+
+    def to_arg_row(self) -> dict[str, Any]:
+        """The ``resources`` table row: ARG lower-cases ``type`` and ``resourceGroup``.
+
+        Rows are cached until the cluster changes, so a query over thousands of clusters does
+        not rebuild them; callers must not mutate the returned row.
+        """
+        stamp = (
+            self.connectivity_status,
+            self.last_connectivity_time,
+            self.kubernetes_version,
+            self.agent_version,
+            tuple(self.tags.items()),
+        )
+        if self._row is None or stamp != self._row_stamp:
+            self._row, self._row_stamp = self._build_arg_row(), stamp
+        return self._row
+
+    def _build_arg_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": CLUSTER_RESOURCE_TYPE.lower(),
+            "tenantId": self.tenant_id,
+            "kind": self.kind,
+            "location": self.location,
+            "resourceGroup": self.resource_group.lower(),
+            "subscriptionId": self.subscription_id,
+            "managedBy": "",
+            "sku": None,
+            "plan": None,
+            "properties": self.properties(live=False),
+            "tags": dict(self.tags),
+            "identity": {
+                "type": "SystemAssigned",
+                "principalId": self.principal_id,
+                "tenantId": self.tenant_id,
+            },
+            "zones": None,
+            "extendedLocation": None,
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "subscriptionId": self.subscription_id,
+            "resourceGroup": self.resource_group,
+            "name": self.name,
+            "location": self.location,
+            "tags": self.tags,
+            "kubernetesVersion": self.kubernetes_version,
+            "distribution": self.distribution,
+            "infrastructure": self.infrastructure,
+            "agentVersion": self.agent_version,
+            "kind": self.kind,
+            "connectivityStatus": self.connectivity_status,
+            "totalNodeCount": self.total_node_count,
+            "lastConnectivityTime": self.last_connectivity_time,
+            "createdAt": self.created_at,
+            "tenantId": self.tenant_id,
+            "principalId": self.principal_id,
+            "configurations": [c.to_state() for c in self.configurations.values()],
+        }
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> ConnectedCluster:
+        from emulator.fluxconfigurations.models import FluxConfiguration
+
+        cluster = cls(
+            subscription_id=data["subscriptionId"],
+            resource_group=data["resourceGroup"],
+            name=data["name"],
+            location=data["location"],
+            tags=dict(data.get("tags") or {}),
+            kubernetes_version=data["kubernetesVersion"],
+            distribution=data["distribution"],
+            infrastructure=data["infrastructure"],
+            agent_version=data["agentVersion"],
+            kind=data["kind"],
+            connectivity_status=data["connectivityStatus"],
+            total_node_count=data.get("totalNodeCount", 3),
+            last_connectivity_time=data["lastConnectivityTime"],
+            created_at=data["createdAt"],
+            tenant_id=data["tenantId"],
+            principal_id=data["principalId"],
+        )
+        for item in data.get("configurations", []):
+            config = FluxConfiguration.from_state(item, cluster.id)
+            cluster.configurations[config.name.lower()] = config
+        return cluster
+
+
+def cluster_key(subscription_id: str, resource_group: str, name: str) -> tuple[str, str, str]:
+    """ARM names are case-insensitive; state is keyed by the lower-cased triple."""
+    return (subscription_id.lower(), resource_group.lower(), name.lower())
+
+
+def _public_key(seed: str) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Microsoft.KubernetesConfiguration/fluxConfigurations under a connected cluster."""

@@ -1,0 +1,64 @@
+"""fluxConfigurations wire errors; message templates are constants tests can import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.exceptions import ArmError, BadRequest
+
+NAME_INVALID_MSG = (
+    "The fluxConfiguration name '{name}' is invalid: it must consist of lower case alphanumeric "
+    "characters or '-', start and end with an alphanumeric character and be at most 63 characters"
+)
+REQUIRED_MSG = "'{field}' is required"
+ENUM_MSG = "'{field}' must be one of {allowed}, got '{value}'"
+TYPE_MSG = "'{field}' must be {expected}, got {actual}"
+SOURCE_MISSING_MSG = "sourceKind '{kind}' needs the '{field}' section"
+SOURCE_NOT_IN_VERSION_MSG = "sourceKind '{kind}' is not supported in api-version {api_version}"
+FIELD_NOT_IN_VERSION_MSG = "'{field}' is not supported in api-version {api_version}"
+REPOSITORY_REF_EMPTY_MSG = (
+    "'gitRepository.repositoryRef' must set one of 'branch', 'tag', 'semver' or 'commit'"
+)
+URL_SCHEME_MSG = "'{field}' must be an {schemes} URL, got '{value}'"
+DEPENDS_ON_UNKNOWN_MSG = (
+    "kustomization '{name}' depends on '{dependency}', which is not a kustomization of this "
+    "configuration"
+)
+DEPENDS_ON_SELF_MSG = "kustomization '{name}' cannot depend on itself"
+DEPENDS_ON_CYCLE_MSG = "kustomizations have a dependency cycle: {cycle}"
+KUSTOMIZATION_NAME_MSG = (
+    "kustomization name '{name}' is invalid: lower case alphanumeric characters or '-', "
+    "at most 63 characters"
+)
+UNKNOWN_PROPERTY_MSG = "'{field}' is not a property of {model}"
+INVALID_FLUX_MSG = "The flux configuration is invalid: {first}"
+COMMIT_FORMAT_MSG = "'gitRepository.repositoryRef.commit' must be a hex commit id, got '{value}'"
+NOT_FOUND_MSG = (
+    "The Resource 'Microsoft.KubernetesConfiguration/fluxConfigurations/{name}' under resource "
+    "group '{resource_group}' was not found. For more details please go to "
+    "https://aka.ms/ARMResourceNotFoundFix"
+)
+OPERATION_NOT_FOUND_MSG = "Operation '{operation_id}' was not found for fluxConfiguration '{name}'"
+DELETING_MSG = "fluxConfiguration '{name}' is being deleted; retry once the deletion finished"
+
+
+class InvalidFluxConfiguration(BadRequest):
+    """Body validation failed; ``details`` holds one entry per problem."""
+
+    CODE = "BadRequest"
+
+    @classmethod
+    def from_problems(cls, problems: list[tuple[str, str]]) -> InvalidFluxConfiguration:
+        details: list[dict[str, Any]] = [
+            {"code": "InvalidParameter", "target": target, "message": message}
+            for target, message in problems
+        ]
+        first_target, first_message = problems[0]
+        return cls(
+            INVALID_FLUX_MSG.format(first=first_message), target=first_target, details=details
+        )
+
+
+class FluxConfigurationBeingDeleted(ArmError):
+    CODE = "Conflict"
+    STATUS = 409
