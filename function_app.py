@@ -3,8 +3,19 @@
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities import apply, observe, plan, publish, record, restore
+from orchestrators import rollout, track, wave
 from triggers import health
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(health.bp)
+app.register_functions(track.bp)
+app.register_functions(rollout.bp)
+app.register_functions(wave.bp)
+app.register_functions(plan.bp)
+app.register_functions(apply.bp)
+app.register_functions(observe.bp)
+app.register_functions(restore.bp)
+app.register_functions(record.bp)
+app.register_functions(publish.bp)

@@ -112,8 +112,19 @@ class ClusterState(StrEnum):
     FAILED = "Failed"
     OFFLINE = "Offline"
     SKIPPED = "Skipped"
+    ROLLING_BACK = "RollingBack"
     ROLLED_BACK = "RolledBack"
     ROLLBACK_FAILED = "RollbackFailed"
+
+    @property
+    def is_open(self) -> bool:
+        """Still on its way: a wave waits for these before it judges."""
+        return self in {
+            ClusterState.APPLYING,
+            ClusterState.PROGRESSING,
+            ClusterState.OFFLINE,
+            ClusterState.ROLLING_BACK,
+        }
 
     @property
     def counts_as_failure(self) -> bool:

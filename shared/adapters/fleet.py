@@ -118,11 +118,9 @@ class FleetGateway:
         if not cluster_ids:
             return {}
         subscriptions = sorted({ClusterRef.parse(c).subscription_id.lower() for c in cluster_ids})
-        connectivity: dict[str, Connectivity | None] = {}
+        connectivity = {c.lower(): v for c, v in self.connectivity(cluster_ids).items()}
         statuses: dict[str, FluxStatus] = {}
         for chunk in _chunks(cluster_ids, IDS_PER_QUERY):
-            for row in self._query_all(queries.cluster_connectivity(chunk), subscriptions):
-                connectivity[row["id"].lower()] = _connectivity(row.get("connectivityStatus"))
             config_ids = [configuration_id(c, configuration_name) for c in chunk]
             for row in self._query_all(queries.flux_configurations(config_ids), subscriptions):
                 owner = cluster_id_of(row["id"]).lower()
@@ -133,6 +131,15 @@ class FleetGateway:
             )
             for cluster_id in cluster_ids
         }
+
+    def connectivity(self, cluster_ids: Sequence[str]) -> dict[str, Connectivity | None]:
+        """Current connectivity of each cluster (None when Resource Graph does not know it)."""
+        found: dict[str, Connectivity | None] = {}
+        subscriptions = sorted({ClusterRef.parse(c).subscription_id.lower() for c in cluster_ids})
+        for chunk in _chunks(cluster_ids, IDS_PER_QUERY):
+            for row in self._query_all(queries.cluster_connectivity(chunk), subscriptions):
+                found[row["id"].lower()] = _connectivity(row.get("connectivityStatus"))
+        return {c: found.get(c.lower()) for c in cluster_ids}
 
     def read_configuration(self, cluster_id: str, configuration_name: str) -> dict[str, Any] | None:
         """The fluxConfiguration as ARM returns it (wire JSON), or None when absent."""

@@ -36,6 +36,39 @@ def test_healthz_answers_ok_with_the_version(functions: dict[str, object]) -> No
     assert json.loads(response.get_body()) == {"status": "ok", "version": __version__}
 
 
+def test_activities_are_registered_under_their_contract_names(
+    functions: dict[str, object],
+) -> None:
+    from activities import contracts
+
+    names = {}
+    for function in functions.values():
+        bindings = json.loads(function.get_function_json())["bindings"]  # type: ignore[attr-defined]
+        trigger = bindings[0]
+        if trigger["type"] == "activityTrigger":
+            names[trigger.get("activity") or function.get_function_name()] = trigger  # type: ignore[attr-defined]
+    expected = {
+        contracts.PLAN,
+        contracts.APPLY,
+        contracts.OBSERVE,
+        contracts.RESTORE,
+        contracts.RECORD,
+        contracts.READ_CONTROL,
+        contracts.PUBLISH,
+    }
+    assert set(names) == expected
+
+
+def test_indexing_needs_no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    for name in ("ARCWAVE_STORE", "ARCWAVE_ARM_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    import function_app
+
+    importlib.reload(function_app)
+
+
 def test_function_app_only_builds_the_app_and_registers_blueprints() -> None:
     source = (ROOT / "function_app.py").read_text()
     statements = [

@@ -1,0 +1,114 @@
+"""plan_rollout: discover the track's fleet, place every cluster, store the plan.
+
+The plan itself lives in the cluster records (wave and batch of each cluster for this
+rollout); the orchestrator gets counts per wave. Running it twice gives the same plan.
+"""
+
+import logging
+
+import azure.durable_functions as df
+
+from activities.contracts import PLAN, PlanRequest, PlanResult, WaveBrief
+from activities.runtime import Runtime, runtime
+from shared.planner import plan_rollout
+from shared.quantities import CountOrPercent
+from shared.reasons import Reason
+from shared.states import ClusterState
+from shared.store import ClusterRecord, RolloutRecord, cluster_key
+from shared.store.records import utc_now
+from shared.trackspec import TrackSpec, Wave
+
+log = logging.getLogger("arcwave.activities.plan")
+bp = df.Blueprint()
+
+
+CATCH_UP_WAVE = "catch-up"
+
+
+def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
+    track = rt.records.tracks.get(ref["track"])
+    spec = track.track_spec()
+    fleet = rt.fleet.discover(spec.fleet)
+    catch_up = ref.get("clusters")
+    if catch_up:
+        spec = catch_up_spec(spec)
+        wanted = {c.lower() for c in catch_up}
+        fleet = [c for c in fleet if c.id.lower() in wanted]
+    planned = plan_rollout(spec, fleet)
+    now = utc_now()
+    known = {r.id: r for r in rt.records.clusters.list(spec.name)}
+    records = []
+    for wave in planned.waves:
+        batch_of = {cid: n for n, batch in enumerate(wave.batches) for cid in batch}
+        for placement in wave.clusters:
+            before = known.get(cluster_key(placement.id))
+            records.append(
+                ClusterRecord(
+                    cluster_id=placement.id,
+                    name=placement.name,
+                    track=spec.name,
+                    wave=wave.name,
+                    batch=batch_of[placement.id],
+                    desired_revision=before.desired_revision if before else None,
+                    applied_revision=before.applied_revision if before else None,
+                    last_good_revision=(
+                        before.last_good_revision if before else track.last_good_revision
+                    ),
+                    state=ClusterState.PENDING,
+                    reason=Reason.PLANNED,
+                    message=f"wave '{wave.name}' batch {batch_of[placement.id] + 1}: "
+                    f"{placement.reason}",
+                    last_rollout_id=ref["rolloutId"],
+                    updated_at=now,
+                )
+            )
+    rt.records.clusters.save_wave(records)
+
+    def with_plan(rollout: RolloutRecord) -> RolloutRecord:
+        return rollout.with_plan(planned).model_copy(
+            update={"previous_revision": track.last_good_revision, "updated_at": now}
+        )
+
+    rt.records.rollouts.update(spec.name, ref["rolloutId"], with_plan)
+    waves = [
+        WaveBrief(
+            name=w.name,
+            clusters=len(w.clusters),
+            batches=len(w.batches),
+            offline=sum(1 for c in w.clusters if c.offline),
+            maxFailures=policy.max_failures.to_wire(),
+            soakSeconds=policy.soak.total_seconds(),
+            approval=policy.approval,
+            approvalTimeoutSeconds=(
+                policy.approval_timeout.total_seconds() if policy.approval_timeout else None
+            ),
+        )
+        for w, policy in zip(planned.waves, spec.waves, strict=True)
+    ]
+    log.info(
+        "planned rollout %s of track %s: %s; %d excluded, %d unassigned",
+        ref["rolloutId"],
+        spec.name,
+        ", ".join(f"{w['name']} {w['clusters']}" for w in waves),
+        len(planned.excluded),
+        len(planned.unassigned),
+    )
+    return PlanResult(
+        waves=waves,
+        excluded=len(planned.excluded),
+        unassigned=len(planned.unassigned),
+        previousRevision=track.last_good_revision,
+        progressDeadlineSeconds=spec.progress_deadline.total_seconds(),
+        onFailure="halt" if catch_up else spec.on_failure.value,
+    )
+
+
+def catch_up_spec(spec: TrackSpec) -> TrackSpec:
+    """The track with one wave that takes every cluster given: a catch-up's plan."""
+    wave = Wave(name=CATCH_UP_WAVE, max_failures=CountOrPercent(count=0))
+    return spec.model_copy(update={"waves": [wave]})
+
+
+@bp.activity_trigger(input_name="ref", activity=PLAN)
+def plan_rollout_activity(ref: PlanRequest) -> PlanResult:
+    return plan(runtime(), ref)

@@ -1,0 +1,153 @@
+"""record_progress: one step of a rollout written down — state, timeline, event, last good.
+
+Each step is named by a key unique within its rollout, so a retried activity writes its
+timeline entry and publishes its event once (the event id derives from the key). When a
+rollout succeeds its revision becomes the last good revision of the track and of every
+cluster that reached it.
+"""
+
+import contextlib
+import logging
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities.contracts import READ_CONTROL, RECORD, Control, ProgressRecord, RolloutRef
+from activities.runtime import Runtime, control_of, runtime
+from shared.events import EventType, lifecycle_event
+from shared.reasons import Reason
+from shared.states import ClusterState, RolloutState, WaveState
+from shared.store import ClusterRecord, Conflict, RolloutRecord, TrackRecord, Trigger, WaveStatus
+from shared.store.records import utc_now
+
+log = logging.getLogger("arcwave.activities.record")
+bp = df.Blueprint()
+
+
+def record(rt: Runtime, step: ProgressRecord) -> Control:
+    now = utc_now()
+    track, rollout_id = step["track"], step["rolloutId"]
+    reason = Reason(step["reason"])
+    message = step.get("message", "")
+    state = RolloutState(step["state"]) if "state" in step else None
+
+    def change(rollout: RolloutRecord) -> RolloutRecord:
+        update: dict[str, Any] = {"updated_at": now}
+        if state is not None:
+            update |= {"state": state, "reason": reason, "message": message}
+        if "control" in step:
+            update["control"] = rollout.control.model_copy(update=dict(step["control"]))
+        if "wave" in step:
+            update["waves"] = [_wave_status(w, step, reason, message) for w in rollout.waves]
+        return rollout.model_copy(update=update)
+
+    if "trigger" in step and rt.records.rollouts.find(track, rollout_id) is None:
+        _create(rt, step, now)
+    if step.get("advanceLastGood"):
+        # Before the state changes: whoever sees Succeeded also sees the new last good.
+        _advance_last_good(rt, rt.records.rollouts.get(track, rollout_id), now)
+    rollout = rt.records.rollouts.update(track, rollout_id, change)
+    if state is not None:
+        rt.records.tracks.update(track, lambda t: _track_after(t, rollout, state, now))
+    rt.records.timeline.append(
+        rollout_id,
+        step["key"],
+        actor=step.get("actor", "arcwave"),
+        reason=reason,
+        message=message,
+        data={k: step[k] for k in ("wave", "waveState", "counts", "data") if k in step},
+        time=now,
+    )
+    if "event" in step:
+        subject = f"rollouts/{rollout_id}" + (f"/waves/{step['wave']}" if "wave" in step else "")
+        rt.publisher.publish(
+            [
+                lifecycle_event(
+                    EventType(step["event"]),
+                    track=track,
+                    subject=subject,
+                    time=now,
+                    reason=reason,
+                    message=message,
+                    data={"rolloutId": rollout_id, "revision": rollout.revision}
+                    | dict(step.get("data", {})),
+                    discriminator=step["key"],
+                )
+            ]
+        )
+    log.info("rollout %s: %s %s", rollout_id, reason.value, message)
+    return control_of(rollout)
+
+
+def _create(rt: Runtime, step: ProgressRecord, now: Any) -> None:
+    # Conflict: a retried attempt, or the API created the record first.
+    with contextlib.suppress(Conflict):
+        rt.records.rollouts.create(
+            RolloutRecord(
+                id=step["rolloutId"],
+                track=step["track"],
+                revision=step["revision"],
+                trigger=Trigger.model_validate(step["trigger"]),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def _wave_status(
+    wave: WaveStatus, step: ProgressRecord, reason: Reason, message: str
+) -> WaveStatus:
+    if wave.name != step["wave"]:
+        return wave
+    update: dict[str, Any] = {"reason": reason, "message": message}
+    if "waveState" in step:
+        update["state"] = WaveState(step["waveState"])
+    if "counts" in step:
+        update["counts"] = {ClusterState(k): v for k, v in step["counts"].items()}
+    return wave.model_copy(update=update)
+
+
+def _track_after(
+    track: TrackRecord, rollout: RolloutRecord, state: RolloutState, now: Any
+) -> TrackRecord:
+    update: dict[str, Any]
+    if state is RolloutState.RUNNING:
+        update = {"current_revision": rollout.revision, "active_rollout_id": rollout.id}
+    elif state.is_terminal and track.active_rollout_id == rollout.id:
+        update = {"active_rollout_id": None}
+    else:
+        return track
+    return track.model_copy(update={**update, "updated_at": now})
+
+
+def _advance_last_good(rt: Runtime, rollout: RolloutRecord, now: Any) -> None:
+    rt.records.tracks.update(
+        rollout.track,
+        lambda t: t.model_copy(update={"last_good_revision": rollout.revision, "updated_at": now}),
+    )
+    docs = rt.records.store.query(
+        ClusterRecord.container,
+        rollout.track,
+        where={"lastRolloutId": rollout.id, "state": ClusterState.HEALTHY.value},
+    )
+    healthy = [ClusterRecord.from_document(d) for d in docs]
+    rt.records.clusters.save_wave(
+        [
+            r.model_copy(update={"last_good_revision": rollout.revision, "updated_at": now})
+            for r in healthy
+        ]
+    )
+
+
+def read(rt: Runtime, ref: RolloutRef) -> Control:
+    return control_of(rt.records.rollouts.get(ref["track"], ref["rolloutId"]))
+
+
+@bp.activity_trigger(input_name="ref", activity=READ_CONTROL)
+def read_control(ref: RolloutRef) -> Control:
+    return read(runtime(), ref)
+
+
+@bp.activity_trigger(input_name="step", activity=RECORD)
+def record_progress(step: ProgressRecord) -> Control:
+    return record(runtime(), step)
