@@ -13,7 +13,7 @@
 Every decision is recorded with its reason; orchestrations pass names and counts only.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 import azure.durable_functions as df
@@ -38,6 +38,7 @@ from orchestrators.common import (
     IDLE_WAIT,
     ROLLOUT,
     WAVE,
+    Listener,
     Step,
     read_control,
     record,
@@ -51,6 +52,9 @@ from shared.reasons import Reason
 from shared.states import ClusterState, RolloutState, WaveState
 
 bp = df.Blueprint()
+
+DEFAULT_DEADLINE = timedelta(minutes=30)
+"""The progress deadline until the plan says the track's own."""
 
 
 class RolloutJob(TypedDict):
@@ -98,7 +102,10 @@ def rollout_orchestrator(context: df.DurableOrchestrationContext) -> Step:
     }
     if job.get("clusters"):
         request["clusters"] = job["clusters"] or []
-    plan: PlanResult = yield context.call_activity_with_retry(PLAN, ACTIVITY_RETRY, request)
+    plan: PlanResult = yield from run.listener.call(
+        context.call_activity_with_retry(PLAN, ACTIVITY_RETRY, request)
+    )
+    run.deadline = timedelta(seconds=plan["progressDeadlineSeconds"])
     total = sum(w["clusters"] for w in plan["waves"])
     yield from run.step(
         "planned",
@@ -161,7 +168,11 @@ def rollout_orchestrator(context: df.DurableOrchestrationContext) -> Step:
 
 
 class Run:
-    """The steps of one rollout, as the runbook names them."""
+    """The steps of one rollout, as the runbook names them.
+
+    Every yield goes through `listener`, which keeps the operator's `control` events from
+    getting lost between waits.
+    """
 
     def __init__(self, context: df.DurableOrchestrationContext, job: RolloutJob) -> None:
         self.context = context
@@ -169,8 +180,10 @@ class Run:
         self.ref = RolloutRef(
             rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"]
         )
+        self.listener = Listener(context, CONTROL_EVENT)
         self.control: Control | None = None
         self.pauses = 0
+        self.deadline = DEFAULT_DEADLINE
 
     def step(self, key: str, reason: Reason, message: str, **fields: object) -> Step:
         step: ProgressRecord = {
@@ -182,7 +195,7 @@ class Run:
         }
         for name, value in fields.items():
             step[name] = getattr(value, "value", value)  # type: ignore[literal-required]
-        self.control = yield from record(self.context, step)
+        self.control = yield from record(self.listener, step)
         return self.control
 
     def wave_step(
@@ -207,10 +220,20 @@ class Run:
         control = yield from self.step(f"wave/{wave['name']}/{key}", reason, message, **fields)
         return control
 
+    def wait_for_control(self, until: datetime | None = None) -> Step:
+        """Sleep until an operator changes something (or `until`); the fresh control block,
+        or None when `until` passed first."""
+        self.listener.take(CONTROL_EVENT)
+        wake = until or self.context.current_utc_datetime + IDLE_WAIT
+        woke = yield from self.listener.sleep(wake, wake_on=(CONTROL_EVENT,))
+        if not woke and until is not None:
+            return None
+        control: Control = yield from read_control(self.listener, self.ref)
+        return control
+
     def safe_point(self) -> Step:
         """Hold here while paused; raise `Stop` when aborted or superseded."""
-        control = self.control or (yield from read_control(self.context, self.ref))
-        waiter = self.context.wait_for_external_event(CONTROL_EVENT)
+        control = self.control or (yield from read_control(self.listener, self.ref))
         while True:
             held = held_reason(control)
             if held in ("aborted", "superseded"):
@@ -225,12 +248,7 @@ class Run:
                 state=RolloutState.PAUSED,
             )
             while held_reason(control) == "paused":
-                timer = self.context.create_timer(self.context.current_utc_datetime + IDLE_WAIT)
-                winner = yield self.context.task_any([waiter, timer])
-                if winner is waiter:
-                    timer.cancel()
-                    waiter = self.context.wait_for_external_event(CONTROL_EVENT)
-                control = yield from read_control(self.context, self.ref)
+                control = yield from self.wait_for_control()
             if held_reason(control) is None:
                 control = yield from self.step(
                     f"resumed/{self.pauses}",
@@ -255,21 +273,14 @@ class Run:
         give_up = (
             self.context.current_utc_datetime + timedelta(seconds=timeout) if timeout else None
         )
-        waiter = self.context.wait_for_external_event(CONTROL_EVENT)
         while name not in control["approvals"]:
             held = held_reason(control)
             if held in ("aborted", "superseded"):
                 raise Stop(held)
-            timer = self.context.create_timer(
-                give_up or self.context.current_utc_datetime + IDLE_WAIT
-            )
-            winner = yield self.context.task_any([waiter, timer])
-            if winner is timer and give_up is not None:
+            fresh = yield from self.wait_for_control(give_up)
+            if fresh is None:
                 raise Stop("approval-timeout", actor="arcwave")
-            if winner is waiter:
-                timer.cancel()
-                waiter = self.context.wait_for_external_event(CONTROL_EVENT)
-            control = yield from read_control(self.context, self.ref)
+            control = fresh
         self.control = yield from self.wave_step(
             wave,
             "approved",
@@ -281,9 +292,7 @@ class Run:
 
     def run_wave(self, wave: WaveBrief, plan: PlanResult, changed: list[str]) -> Step:
         name = wave["name"]
-        deadline = self.context.current_utc_datetime + timedelta(
-            seconds=plan["progressDeadlineSeconds"]
-        )
+        deadline = self.context.current_utc_datetime + self.deadline
         yield from self.wave_step(
             wave,
             "started",
@@ -303,8 +312,10 @@ class Run:
             mode="rollout",
         )
         changed.append(name)
-        outcome: WaveOutcome = yield self.context.call_sub_orchestrator(
-            WAVE, job, wave_instance(self.job["rolloutId"], name)
+        outcome: WaveOutcome = yield from self.listener.call(
+            self.context.call_sub_orchestrator(
+                WAVE, job, wave_instance(self.job["rolloutId"], name)
+            )
         )
         if outcome["stopped"]:
             raise Stop(outcome["stopped"])
@@ -321,21 +332,16 @@ class Run:
             WaveState.SOAKING,
         )
         end = self.context.current_utc_datetime + timedelta(seconds=wave["soakSeconds"])
-        timer = self.context.create_timer(end)
-        waiter = self.context.wait_for_external_event(CONTROL_EVENT)
         while True:
-            winner = yield self.context.task_any([timer, waiter])
-            if winner is timer:
+            control = yield from self.wait_for_control(end)
+            if control is None:
                 break
-            control = yield from read_control(self.context, self.ref)
             held = held_reason(control)
             if held in ("aborted", "superseded"):
-                timer.cancel()
                 raise Stop(held)
-            waiter = self.context.wait_for_external_event(CONTROL_EVENT)
         request = ObserveRequest(**self.ref, wave=name, deadlinePassed=False, recheck=True)
-        observed: ObserveResult = yield self.context.call_activity_with_retry(
-            OBSERVE, ACTIVITY_RETRY, request
+        observed: ObserveResult = yield from self.listener.call(
+            self.context.call_activity_with_retry(OBSERVE, ACTIVITY_RETRY, request)
         )
         return observed["counts"]
 
@@ -364,19 +370,23 @@ class Run:
                 **self.ref,
                 wave=name,
                 batches=0,
-                deadline=(self.context.current_utc_datetime + timedelta(minutes=30)).isoformat(),
+                deadline=(self.context.current_utc_datetime + self.deadline).isoformat(),
                 pollSeconds=self.job["pollSeconds"],
                 mode="restore",
             )
-            outcome: WaveOutcome = yield self.context.call_sub_orchestrator(
-                WAVE, job, wave_instance(self.job["rolloutId"], name, rollback=True)
+            outcome: WaveOutcome = yield from self.listener.call(
+                self.context.call_sub_orchestrator(
+                    WAVE, job, wave_instance(self.job["rolloutId"], name, rollback=True)
+                )
             )
-            failures += outcome["counts"].get(ClusterState.ROLLBACK_FAILED.value, 0)
-            restored += outcome["counts"].get(ClusterState.ROLLED_BACK.value, 0)
+            wave_failed = outcome["counts"].get(ClusterState.ROLLBACK_FAILED.value, 0)
+            wave_restored = outcome["counts"].get(ClusterState.ROLLED_BACK.value, 0)
+            failures += wave_failed
+            restored += wave_restored
             yield from self.step(
                 f"wave/{name}/rolled-back",
-                Reason.ROLLED_BACK,
-                f"wave '{name}': {restored} restored, {failures} failed",
+                Reason.ROLLBACK_FAILED if wave_failed else Reason.ROLLED_BACK,
+                f"wave '{name}': {wave_restored} restored, {wave_failed} failed",
                 wave=name,
                 waveState=WaveState.ROLLED_BACK,
                 counts=outcome["counts"],
@@ -406,7 +416,7 @@ class Run:
             reason, why = Reason.APPROVAL_TIMED_OUT, "no approval in time"
         else:
             reason, why = Reason.ABORTED, "aborted by an operator"
-        control = yield from read_control(self.context, self.ref)
+        control = yield from read_control(self.listener, self.ref)
         if control["rollback"] and changed:
             outcome = yield from self.roll_back(changed, why, final=RolloutState.ABORTED)
             return outcome

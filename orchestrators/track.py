@@ -15,7 +15,15 @@ from typing import TypedDict
 import azure.durable_functions as df
 
 from activities.contracts import ProgressRecord
-from orchestrators.common import REVISION_EVENT, ROLLOUT, TRACK, RevisionRequest, Step, record
+from orchestrators.common import (
+    REVISION_EVENT,
+    ROLLOUT,
+    TRACK,
+    Listener,
+    RevisionRequest,
+    Step,
+    record,
+)
 from orchestrators.rollout import RolloutJob
 from shared.reasons import Reason
 from shared.states import RolloutState
@@ -39,62 +47,53 @@ def track_orchestrator(context: df.DurableOrchestrationContext) -> Step:
         track=context.instance_id.removeprefix("track:"), queue=[], seen=[]
     )
     track, queue, seen = state["track"], list(state["queue"]), list(state["seen"])
+    listener = Listener(context, REVISION_EVENT)
+    running: RevisionRequest | None = None
+
+    def receive() -> Step:
+        """Queue what arrived: catch-ups in order; a revision replaces queued revisions."""
+        for newer in listener.take(REVISION_EVENT):
+            known = {q["rolloutId"] for q in queue} | set(seen)
+            if newer["rolloutId"] in known:
+                continue  # a re-sent request
+            if newer.get("clusters"):
+                queue.append(newer)
+                continue
+            for older in [q for q in queue if not q.get("clusters")]:
+                queue.remove(older)
+                yield from _mark(listener, track, older, f"{newer['revision'][:7]} is newer")
+            queue.append(newer)
+            if newer["supersede"] == "restart" and running and not running.get("clusters"):
+                yield from _stop(listener, track, running, newer)
+
     while not queue:
         context.set_custom_status({"track": track, "idle": True})
-        request: RevisionRequest = yield context.wait_for_external_event(REVISION_EVENT)
-        if request["rolloutId"] not in seen:
-            queue.append(request)
-    request = queue.pop(0)
-    seen = [*seen, request["rolloutId"]][-SEEN_KEPT:]
+        yield from listener.listen()
+        yield from receive()
+    running = queue.pop(0)
+    seen = [*seen, running["rolloutId"]][-SEEN_KEPT:]
     context.set_custom_status(
-        {"track": track, "rolloutId": request["rolloutId"], "revision": request["revision"]}
+        {"track": track, "rolloutId": running["rolloutId"], "revision": running["revision"]}
     )
     job = RolloutJob(
-        rolloutId=request["rolloutId"],
+        rolloutId=running["rolloutId"],
         track=track,
-        revision=request["revision"],
-        trigger=request["trigger"],
-        pollSeconds=request["pollSeconds"],
-        clusters=request.get("clusters"),
+        revision=running["revision"],
+        trigger=running["trigger"],
+        pollSeconds=running["pollSeconds"],
+        clusters=running.get("clusters"),
     )
-    rollout = context.call_sub_orchestrator(ROLLOUT, job, request["rolloutId"])
-    waiter = context.wait_for_external_event(REVISION_EVENT)
-    while True:
-        winner = yield context.task_any([rollout, waiter])
-        if winner is rollout:
-            break
-        newer: RevisionRequest = waiter.result
-        waiter = context.wait_for_external_event(REVISION_EVENT)
-        if newer["rolloutId"] in seen or any(q["rolloutId"] == newer["rolloutId"] for q in queue):
-            continue
-        if newer.get("clusters"):
-            queue.append(newer)  # catch-ups wait their turn; they never replace a revision
-            continue
-        for older in [q for q in queue if not q.get("clusters")]:
-            queue.remove(older)
-            yield from _mark(context, track, older, f"{newer['revision'][:7]} is newer")
-        queue.append(newer)
-        if newer["supersede"] == "restart" and not request.get("clusters"):
-            yield from record(
-                context,
-                ProgressRecord(
-                    rolloutId=request["rolloutId"],
-                    track=track,
-                    key=f"superseded-by/{newer['rolloutId']}",
-                    reason=Reason.SUPERSEDED.value,
-                    message=f"{newer['revision'][:7]} supersedes it; stopping at a safe point",
-                    control={"superseded": True},
-                ),
-            )
+    rollout = context.call_sub_orchestrator(ROLLOUT, job, running["rolloutId"])
+    while not (yield from listener.race(rollout)):
+        yield from receive()
+    yield from receive()
     context.continue_as_new(TrackState(track=track, queue=queue, seen=seen))
 
 
-def _mark(
-    context: df.DurableOrchestrationContext, track: str, request: RevisionRequest, why: str
-) -> Step:
+def _mark(listener: Listener, track: str, request: RevisionRequest, why: str) -> Step:
     """A queued revision that will never run: say so on its own rollout record."""
     yield from record(
-        context,
+        listener,
         ProgressRecord(
             rolloutId=request["rolloutId"],
             track=track,
@@ -104,5 +103,20 @@ def _mark(
             state=RolloutState.SUPERSEDED.value,
             revision=request["revision"],
             trigger=request["trigger"],
+        ),
+    )
+
+
+def _stop(listener: Listener, track: str, running: RevisionRequest, newer: RevisionRequest) -> Step:
+    """supersede: restart — ask the running rollout to stop at its next safe point."""
+    yield from record(
+        listener,
+        ProgressRecord(
+            rolloutId=running["rolloutId"],
+            track=track,
+            key=f"superseded-by/{newer['rolloutId']}",
+            reason=Reason.SUPERSEDED.value,
+            message=f"{newer['revision'][:7]} supersedes it; stopping at a safe point",
+            control={"superseded": True},
         ),
     )

@@ -33,6 +33,7 @@ from orchestrators.common import (
     HEALTH_EVENT,
     IDLE_WAIT,
     WAVE,
+    Listener,
     Step,
     read_control,
 )
@@ -63,60 +64,62 @@ class WaveOutcome(TypedDict):
 def wave_orchestrator(context: df.DurableOrchestrationContext) -> Step:
     job: WaveJob = context.get_input()
     ref = RolloutRef(rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"])
+    listener = Listener(context, HEALTH_EVENT, CONTROL_EVENT)
     stopped: str | None = None
     if job["mode"] == "restore":
-        yield context.call_activity_with_retry(
+        restore = context.call_activity_with_retry(
             RESTORE, ACTIVITY_RETRY, {**ref, "wave": job["wave"]}
         )
+        yield from listener.call(restore)
     else:
         for batch in range(job["batches"]):
             context.set_custom_status(
                 {"wave": job["wave"], "batch": batch + 1, "of": job["batches"]}
             )
             applied: ApplyResult = yield from apply_when_free(
-                context, {**ref, "wave": job["wave"], "batch": batch}
+                listener, {**ref, "wave": job["wave"], "batch": batch}
             )
             if applied["held"]:
                 stopped = applied["held"]
                 break
-    outcome: WaveOutcome = yield from watch(context, job, ref)
+    outcome: WaveOutcome = yield from watch(listener, job, ref)
     return WaveOutcome(counts=outcome["counts"], stopped=stopped or outcome["stopped"])
 
 
-def apply_when_free(context: df.DurableOrchestrationContext, batch: BatchRef) -> Step:
+def apply_when_free(listener: Listener, batch: BatchRef) -> Step:
     """Apply one batch; while the rollout is paused, wait for the operator, then try again."""
-    control_waiter = context.wait_for_external_event(CONTROL_EVENT)
+    context = listener.context
     while True:
-        result: ApplyResult = yield context.call_activity_with_retry(APPLY, ACTIVITY_RETRY, batch)
+        task = context.call_activity_with_retry(APPLY, ACTIVITY_RETRY, batch)
+        result: ApplyResult = yield from listener.call(task)
         if result["held"] != "paused":
             return result
         context.set_custom_status(
             {"wave": batch["wave"], "batch": batch["batch"] + 1, "held": "paused"}
         )
         while True:
-            timer = context.create_timer(context.current_utc_datetime + IDLE_WAIT)
-            winner = yield context.task_any([control_waiter, timer])
-            if winner is control_waiter:
-                timer.cancel()
-                control_waiter = context.wait_for_external_event(CONTROL_EVENT)
-            control = yield from read_control(context, batch)
+            listener.take(CONTROL_EVENT)
+            yield from listener.sleep(
+                context.current_utc_datetime + IDLE_WAIT, wake_on=(CONTROL_EVENT,)
+            )
+            control = yield from read_control(listener, batch)
             if held_reason(control) != "paused":
                 break
 
 
-def watch(context: df.DurableOrchestrationContext, job: WaveJob, ref: RolloutRef) -> Step:
+def watch(listener: Listener, job: WaveJob, ref: RolloutRef) -> Step:
     """Observe until the wave settles, waking on each poll, Flux hint or operator command."""
+    context = listener.context
     deadline = datetime.fromisoformat(job["deadline"])
-    health_waiter = context.wait_for_external_event(HEALTH_EVENT)
-    control_waiter = context.wait_for_external_event(CONTROL_EVENT)
     while True:
         now = context.current_utc_datetime
         request = ObserveRequest(
             **ref, wave=job["wave"], deadlinePassed=now >= deadline, recheck=False
         )
-        observed: ObserveResult = yield context.call_activity_with_retry(
-            OBSERVE, ACTIVITY_RETRY, request
-        )
+        listener.take(HEALTH_EVENT)
+        listener.take(CONTROL_EVENT)
+        task = context.call_activity_with_retry(OBSERVE, ACTIVITY_RETRY, request)
+        observed: ObserveResult = yield from listener.call(task)
         context.set_custom_status({"wave": job["wave"], "counts": observed["counts"]})
         if observed["settled"]:
             return WaveOutcome(counts=observed["counts"], stopped=None)
@@ -126,11 +129,4 @@ def watch(context: df.DurableOrchestrationContext, job: WaveJob, ref: RolloutRef
         wake_at = now + timedelta(seconds=job["pollSeconds"])
         if deadline > now:
             wake_at = min(wake_at, deadline)  # judge the deadline on time
-        timer = context.create_timer(wake_at)
-        winner = yield context.task_any([timer, health_waiter, control_waiter])
-        if winner is health_waiter:
-            health_waiter = context.wait_for_external_event(HEALTH_EVENT)
-        elif winner is control_waiter:
-            control_waiter = context.wait_for_external_event(CONTROL_EVENT)
-        if winner is not timer:
-            timer.cancel()
+        yield from listener.sleep(wake_at, wake_on=(HEALTH_EVENT, CONTROL_EVENT))

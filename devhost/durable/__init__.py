@@ -1,0 +1,1 @@
+"""The embedded Durable Task engine: SQLite store, episode engine and the Durable HTTP API."""

@@ -1,0 +1,133 @@
+"""The aiohttp application: `init()` wires config, functions, engine and routes together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from devhost import __version__, eventgrid
+from devhost import http as http_triggers
+from devhost.auth import authorized
+from devhost.config import HostConfig
+from devhost.durable import api as durable_api
+from devhost.durable.engine import Engine
+from devhost.durable.store import Store
+from devhost.invoke import Invoker
+from devhost.loader import FunctionIndex
+from devhost.state import (
+    CONFIG,
+    ENDPOINT,
+    ENGINE,
+    INDEX,
+    INVOKER,
+    LISTENING,
+    ROUTES,
+    STORE,
+    Endpoint,
+)
+from devhost.timers import TimerRunner
+
+log = logging.getLogger("devhost")
+
+STATE_FILE = "devhost.sqlite3"
+
+
+async def host_status(request: web.Request) -> web.StreamResponse:
+    """GET /admin/host/status: 200 with state Running once the host serves requests."""
+    index = request.app[INDEX]
+    return web.json_response(
+        {
+            "state": "Running",
+            "version": __version__,
+            "processId": os.getpid(),
+            "functions": sorted(s.name for s in index.all.values()),
+            "durable": dict(request.app[ENGINE].stats),
+        }
+    )
+
+
+async def list_functions(request: web.Request) -> web.StreamResponse:
+    """GET /admin/functions (master key): each function with its trigger binding."""
+    if not authorized(request, "ADMIN", request.app[CONFIG]):
+        return web.Response(status=401)
+    index = request.app[INDEX]
+    return web.json_response(
+        [
+            {"name": s.name, "trigger": s.trigger}
+            for s in sorted(index.all.values(), key=lambda s: s.name)
+        ]
+    )
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    """Run the durable engine and the timers for the lifetime of the app."""
+    engine = app[ENGINE]
+    timers = TimerRunner(
+        app[INDEX].timers,
+        app[STORE],
+        app[INVOKER],
+        str(app[CONFIG].app_dir),
+        lambda: http_triggers.durable_client_json(app[CONFIG], app[ENDPOINT]),
+    )
+
+    async def run_timers() -> None:
+        await app[LISTENING].wait()
+        await timers.run()
+
+    tasks = [
+        asyncio.create_task(engine.run(), name="durable-engine"),
+        asyncio.create_task(run_timers(), name="timers"),
+    ]
+
+    def crashed(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s stopped", task.get_name(), exc_info=task.exception())
+
+    for task in tasks:
+        task.add_done_callback(crashed)
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    engine.close()
+    app[STORE].close()
+
+
+def init(
+    config: HostConfig,
+    index: FunctionIndex,
+    endpoint: Endpoint | None = None,
+) -> web.Application:
+    """Build the devhost application for an already loaded function app.
+
+    Whoever binds the socket sets `app[LISTENING]` (and the endpoint's port) afterwards;
+    timer triggers start then, so a timer function can call devhost's own APIs.
+    """
+    app = web.Application(client_max_size=100 * 1024 * 1024)
+    store = Store(config.state_dir / STATE_FILE)
+    threads = int(os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "0") or 0) or min(
+        32, (os.cpu_count() or 1) + 4
+    )
+    app[CONFIG] = config
+    app[INDEX] = index
+    app[STORE] = store
+    app[ENGINE] = Engine(config, index, store)
+    app[INVOKER] = Invoker(ThreadPoolExecutor(threads, thread_name_prefix="function"))
+    app[ENDPOINT] = endpoint or Endpoint(config.host, config.port)
+    app[ROUTES] = http_triggers.build_routes(index)
+    app[LISTENING] = asyncio.Event()
+    app.cleanup_ctx.append(_background)
+    app.router.add_get("/admin/host/status", host_status)
+    app.router.add_get("/admin/functions", list_functions)
+    eventgrid.add_routes(app)
+    durable_api.add_routes(app)
+    http_triggers.add_routes(app)
+    return app

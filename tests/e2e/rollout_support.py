@@ -1,0 +1,197 @@
+"""A running arcwave for scenario tests: the real function app under devhost, the emulator as
+Azure, SQLite as the store, and helpers to send revisions and operator commands the way the
+triggers do (through the Durable HTTP API)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from devhost.testing import DevHost
+from emulator.testing import Emulator
+from shared.settings import CredentialKind, Settings, StoreSettings
+from shared.states import RolloutState
+from shared.store import Records, RolloutRecord, TrackRecord, open_store
+from shared.store.records import utc_now
+from shared.trackspec import validate_track_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+SUB = "00000000-0000-0000-0000-000000000001"
+GOOD = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
+GOOD2 = "3c8f1d2e5a4b6c7d8e9f0a1b2c3d4e5f6a7b8c9d"
+GOOD3 = "4d9e2f3a6b5c7d8e9f0a1b2c3d4e5f6a7b8c9d0e"
+BAD = "bad0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e0"
+
+
+def scenario(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "subscriptionId": SUB,
+        "defaults": {"resourceGroup": "rg-fleet", "location": "westeurope"},
+        "clusters": [
+            {"name": "canary-1", "tags": {"ring": "canary", "site": "site-1"}},
+            {"name": "canary-2", "tags": {"ring": "canary", "site": "site-2"}},
+            {"generate": {"count": 4, "name": "early-{i}", "sites": 2, "tags": {"ring": "early"}}},
+            {"generate": {"count": 6, "name": "store-{i}", "sites": 2, "tags": {"ring": "broad"}}},
+        ],
+        "flux": {
+            "branchHeads": {"main": GOOD},
+            "reconcileSeconds": {"min": 0.05, "max": 0.3},
+            "failures": [{"commit": "bad0", "clusters": "canary-*", "reason": "HealthCheckFailed"}],
+        },
+        "faults": {},
+        "arm": {"operationSeconds": 0.01},
+    }
+    data.update(overrides)
+    return data
+
+
+def track_spec(**overrides: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": "baseline",
+        "source": {"url": "https://github.com/contoso/fleet-config", "branch": "main"},
+        "configuration": {"name": "baseline", "kustomizations": {"infra": {"path": "./infra"}}},
+        "fleet": {"subscriptions": [SUB]},
+        "waves": [
+            {"name": "canary", "selector": {"ring": "canary"}},
+            {"name": "early", "selector": {"ring": "early"}, "maxConcurrency": 2},
+            {"name": "broad", "maxConcurrency": 3, "perSiteConcurrency": 1, "maxFailures": 1},
+        ],
+        "progressDeadline": "60s",
+        "onFailure": "rollback",
+    }
+    spec.update(overrides)
+    return spec
+
+
+@dataclass
+class Stack:
+    host: DevHost
+    emulator: Emulator
+    records: Records
+    poll_seconds: float = 0.5
+
+    def register(self, **spec: Any) -> None:
+        track = validate_track_spec(track_spec(**spec))
+        self.records.tracks.save(TrackRecord.for_spec(track, utc_now()))
+
+    def roll(self, revision: str, rollout_id: str, *, clusters: list[str] | None = None) -> None:
+        """What a trigger does: make sure the track runs, then send it the revision."""
+        track = self.records.tracks.get("baseline").track_spec()
+        instance = "track:baseline"
+        if self.host.status(instance) is None:
+            code, body = self.durable("POST", f"orchestrators/track_orchestrator/{instance}", None)
+            assert code == 202, body
+        request = {
+            "rolloutId": rollout_id,
+            "revision": revision,
+            "trigger": {"kind": "test", "actor": "pytest"},
+            "supersede": track.supersede.value,
+            "pollSeconds": self.poll_seconds,
+            "clusters": clusters,
+        }
+        code, body = self.durable("POST", f"instances/{instance}/raiseEvent/revision", request)
+        assert code == 202, body
+
+    def command(self, rollout_id: str, **control: Any) -> None:
+        """What the operator API does: change the control block, then wake the rollout."""
+
+        def change(rollout: RolloutRecord) -> RolloutRecord:
+            return rollout.model_copy(
+                update={"control": rollout.control.model_copy(update=control)}
+            )
+
+        rollout = self.records.rollouts.update("baseline", rollout_id, change)
+        targets = [rollout_id]
+        running = [w.name for w in rollout.waves if w.state.value not in ("Pending",)]
+        targets += [f"{rollout_id}:{name}" for name in running]
+        for target in targets:
+            self.durable("POST", f"instances/{target}/raiseEvent/control", {"by": "pytest"})
+
+    def durable(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        return self.host.request(
+            method, f"/runtime/webhooks/durabletask/{path}?code={self.host.function_key}", body
+        )
+
+    def rollout(self, rollout_id: str) -> RolloutRecord | None:
+        return self.records.rollouts.find("baseline", rollout_id)
+
+    def wait_state(
+        self, rollout_id: str, *states: RolloutState, timeout: float = 120.0
+    ) -> RolloutRecord:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = self.rollout(rollout_id)
+            if last is not None and last.state in states:
+                return last
+            time.sleep(0.1)
+        raise AssertionError(
+            f"rollout {rollout_id} not in {states} after {timeout}s; last: "
+            f"{last.state if last else None}\n{self.host.output()[-4000:]}"
+        )
+
+    def wave_finished_at(self, rollout_id: str, wave: str) -> datetime:
+        for entry in self.records.timeline.list(rollout_id):
+            verdict = entry.reason.value in ("WaveSucceeded", "FailureBudgetExceeded")
+            if entry.data.get("wave") == wave and verdict:
+                return entry.time
+        raise AssertionError(f"no verdict for wave {wave} of {rollout_id}")
+
+    def writes(self) -> list[dict[str, Any]]:
+        return self.emulator.control.writes()
+
+
+@contextmanager
+def running_stack(tmp: Path, **scenario_overrides: Any) -> Iterator[Stack]:
+    db = tmp / "arcwave.db"
+    with Emulator(scenario(**scenario_overrides), tls_dir=tmp / "tls") as emulator:
+        settings = Settings(
+            arm_endpoint=emulator.endpoint,
+            arm_ca_bundle=emulator.cert_path,
+            credential=CredentialKind.EMULATOR,
+            store=StoreSettings(kind="sqlite", sqlite_path=db),
+        )
+        records = Records(open_store(settings))
+        env = {
+            "ARCWAVE_TASK_HUB": "arcwave",
+            "ARCWAVE_STORE": f"sqlite:///{db}",
+            "ARCWAVE_ARM_ENDPOINT": emulator.endpoint,
+            "ARCWAVE_ARM_CA_BUNDLE": str(emulator.cert_path),
+            "ARCWAVE_CREDENTIAL": "emulator",
+        }
+        with DevHost(ROOT, state_dir=tmp / "devhost", env=env) as host:
+            yield Stack(host=host, emulator=emulator, records=records)
+
+
+PARTIAL = "dea1c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e0"
+"""Fails on one broad cluster (store-1): within a budget of one."""
+OVER = "dee2c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e0"
+"""Fails on two broad clusters (store-1, store-2): over a budget of one."""
+
+BUDGET_FAILURES = [
+    {"commit": "bad0", "clusters": "canary-*", "reason": "HealthCheckFailed"},
+    {"commit": "dea1", "clusters": "store-1", "reason": "HealthCheckFailed"},
+    {"commit": "dee2", "clusters": "store-[12]", "reason": "HealthCheckFailed"},
+]
+
+
+def written_at(write: dict[str, Any]) -> datetime:
+    """When the emulator received a write (its log says it in ISO 8601, UTC)."""
+    return datetime.fromisoformat(str(write["time"]).replace("Z", "+00:00"))
+
+
+def cluster_id(name: str) -> str:
+    return (
+        f"/subscriptions/{SUB}/resourceGroups/rg-fleet"
+        f"/providers/Microsoft.Kubernetes/connectedClusters/{name}"
+    )
+
+
+def slow_canaries(factor: float = 30) -> dict[str, Any]:
+    """Canaries that take a few seconds to reconcile: time for an operator to step in."""
+    return {"slow": [{"clusters": "canary-*", "factor": factor}]}
