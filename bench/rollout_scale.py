@@ -82,7 +82,7 @@ def ideal_seconds() -> float:
 def history_counts(state_dir: Path) -> list[tuple[str, int]]:
     """Raw history rows per instance from devhost's SQLite state (every event, markers too)."""
     counts: Counter[str] = Counter()
-    for db in state_dir.rglob("*.db"):
+    for db in state_dir.rglob("*.sqlite3"):
         with sqlite3.connect(db) as connection:
             tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
             if "history" in tables:
