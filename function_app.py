@@ -5,11 +5,14 @@ import azure.functions as func
 
 from activities import apply, observe, plan, publish, record, restore
 from orchestrators import rollout, track, wave
-from triggers import health
+from triggers import api, flux, git, health
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(health.bp)
+app.register_functions(api.bp)
+app.register_functions(git.bp)
+app.register_functions(flux.bp)
 app.register_functions(track.bp)
 app.register_functions(rollout.bp)
 app.register_functions(wave.bp)

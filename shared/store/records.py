@@ -278,6 +278,9 @@ class Delivery(Record):
     source: SafeId
     received_at: UtcTime
     ttl: int | None = None
+    dispatched: bool = True
+    """False while the work it starts is being handed over: a redelivery then hands it over
+    again (idempotently) instead of being dropped as a duplicate."""
 
 
 # -- the read-modify-write loop ----------------------------------------------------------------
@@ -556,6 +559,33 @@ class DeliveryRepository(_Repository[Delivery]):
     def __init__(self, store: Store, now: Clock, ttl: int) -> None:
         super().__init__(store, now)
         self.ttl = ttl
+
+    def claim(self, source: str, delivery_id: str) -> Delivery | None:
+        """Start handling a delivery: None the first time; the earlier record otherwise
+        (its `dispatched` says whether that attempt finished handing its work over)."""
+        delivery = Delivery(
+            id=encode_id(delivery_id),
+            delivery_id=delivery_id,
+            source=source,
+            received_at=self.now(),
+            ttl=self.ttl,
+            dispatched=False,
+        )
+        try:
+            self.create(delivery)
+        except Conflict:
+            return self._find(source, encode_id(delivery_id)) or delivery
+        return None
+
+    def mark_dispatched(self, source: str, delivery_id: str) -> None:
+        """The work this delivery starts has been handed over durably."""
+        self._update(
+            source,
+            encode_id(delivery_id),
+            lambda d: None if d.dispatched else d.model_copy(update={"dispatched": True}),
+            None,
+            10,
+        )
 
     def record(self, source: str, delivery_id: str) -> bool:
         """True the first time a delivery is seen, False for a duplicate (within the TTL)."""

@@ -4,6 +4,9 @@ triggers do (through the Durable HTTP API)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,8 +149,45 @@ class Stack:
         return self.emulator.control.writes()
 
 
+WEBHOOK_SECRET = "webhook-secret-for-tests"
+FLUX_KEY = "flux-key-for-tests"
+
+
+def github_push(
+    commit: str, *, branch: str = "main", previous: str = GOOD, files: list[str] | None = None
+) -> dict[str, Any]:
+    """A GitHub push to the demo repository, shaped as GitHub sends it."""
+    payload = json.loads((ROOT / "tests/payloads/github-push-new-branch.json").read_text())
+    payload.update(
+        ref=f"refs/heads/{branch}", before=previous, after=commit, created=False, forced=False
+    )
+    payload["repository"].update(
+        clone_url="https://github.com/contoso/fleet-config.git",
+        ssh_url="git@github.com:contoso/fleet-config.git",
+        html_url="https://github.com/contoso/fleet-config",
+        git_url="git://github.com/contoso/fleet-config.git",
+    )
+    for entry in [*payload["commits"], payload["head_commit"]]:
+        entry.update(id=commit, added=files or ["clusters/a.yaml"], removed=[], modified=[])
+    return payload
+
+
+def signed_github(
+    body: bytes, delivery: str, *, event: str = "push", secret: str = WEBHOOK_SECRET
+) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": f"sha256={digest}",
+    }
+
+
 @contextmanager
-def running_stack(tmp: Path, **scenario_overrides: Any) -> Iterator[Stack]:
+def running_stack(
+    tmp: Path, *, env: dict[str, str] | None = None, **scenario_overrides: Any
+) -> Iterator[Stack]:
     db = tmp / "arcwave.db"
     with Emulator(scenario(**scenario_overrides), tls_dir=tmp / "tls") as emulator:
         settings = Settings(
@@ -157,14 +197,18 @@ def running_stack(tmp: Path, **scenario_overrides: Any) -> Iterator[Stack]:
             store=StoreSettings(kind="sqlite", sqlite_path=db),
         )
         records = Records(open_store(settings))
-        env = {
+        settings_env = {
             "ARCWAVE_TASK_HUB": "arcwave",
             "ARCWAVE_STORE": f"sqlite:///{db}",
             "ARCWAVE_ARM_ENDPOINT": emulator.endpoint,
             "ARCWAVE_ARM_CA_BUNDLE": str(emulator.cert_path),
             "ARCWAVE_CREDENTIAL": "emulator",
+            "ARCWAVE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "ARCWAVE_FLUX_HMAC_KEY": FLUX_KEY,
+            "ARCWAVE_POLL_SECONDS": "0.5",
+            **(env or {}),
         }
-        with DevHost(ROOT, state_dir=tmp / "devhost", env=env) as host:
+        with DevHost(ROOT, state_dir=tmp / "devhost", env=settings_env) as host:
             yield Stack(host=host, emulator=emulator, records=records)
 
 

@@ -1,0 +1,373 @@
+"""The operator API (function key; the caller recorded from Easy Auth when it is on).
+
+    PUT/GET/DELETE /api/tracks/{name}      GET /api/tracks
+    POST /api/tracks/{name}/rollouts       POST /api/tracks/{name}/plan
+    GET /api/rollouts?track=&state=        GET /api/rollouts/{id}   GET /api/rollouts/{id}/timeline
+    POST /api/rollouts/{id}/approve|pause|resume|abort
+    GET /api/fleet?track=NAME
+
+Reads and writes go to the store; rollouts start through `triggers.dispatch`; commands change
+the rollout's control block and wake its orchestrations. docs/api.md has every shape.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from activities.runtime import runtime
+from orchestrators.common import CONTROL_EVENT, track_instance, wave_instance
+from shared.documents import parse_document
+from shared.planner import plan_rollout
+from shared.problems import InvalidInput, Problem
+from shared.reasons import Reason
+from shared.revision import Revision, RevisionError
+from shared.states import Command, RolloutState, WaveState
+from shared.store import ClusterRecord, RolloutRecord, TrackRecord, Trigger
+from shared.store.records import utc_now
+from shared.trackspec import validate_track_spec
+from triggers.commands import refusal
+from triggers.dispatch import hand_over
+from triggers.http import answer, caller, guarded, read_json, refuse
+from triggers.views import cluster_view, rollout_detail, rollout_summary, track_view
+
+log = logging.getLogger("arcwave.triggers.api")
+bp = df.Blueprint()
+
+
+# -- tracks ---------------------------------------------------------------------------------
+
+
+@bp.route(route="tracks", methods=["GET"])
+@guarded
+async def list_tracks(req: func.HttpRequest) -> func.HttpResponse:
+    tracks = await asyncio.to_thread(runtime().records.tracks.list)
+    return answer({"tracks": [track_view(t) for t in tracks]})
+
+
+@bp.route(route="tracks/{name}", methods=["PUT", "GET", "DELETE"])
+@bp.durable_client_input(client_name="client")
+@guarded
+async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    name = req.route_params.get("name", "")
+    records = runtime().records
+    if req.method == "GET":
+        found = await asyncio.to_thread(records.tracks.find, name)
+        return answer(track_view(found)) if found else refuse(404, f"no track '{name}'")
+    if req.method == "DELETE":
+        found = await asyncio.to_thread(records.tracks.find, name)
+        if found is None:
+            return refuse(404, f"no track '{name}'")
+        if found.active_rollout_id:
+            return refuse(
+                409,
+                f"track '{name}' has an active rollout '{found.active_rollout_id}'; abort it first",
+                activeRolloutId=found.active_rollout_id,
+            )
+        await asyncio.to_thread(records.store.delete, TrackRecord.container, name, name)
+        with contextlib.suppress(Exception):  # not running: nothing to stop
+            await client.terminate(track_instance(name), f"track deleted by {caller(req)}")
+        return answer({"deleted": name})
+    text = (req.get_body() or b"").decode("utf-8", "replace")
+    data = parse_document(text, "track spec") if text.strip() else None
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            "track spec",
+            [Problem("", "dict_type", "the body must be a track spec (JSON or YAML mapping)")],
+        )
+    data.setdefault("name", name)
+    if data["name"] != name:
+        raise InvalidInput(
+            "track spec",
+            [
+                Problem(
+                    "name",
+                    "mismatch",
+                    f"the body names track '{data['name']}' but the URL names '{name}'",
+                    data["name"],
+                )
+            ],
+        )
+    spec = validate_track_spec(data)
+    now = utc_now()
+    created = await asyncio.to_thread(records.tracks.find, name) is None
+
+    def with_spec(record: TrackRecord) -> TrackRecord:
+        return record.model_copy(update={"spec": spec.to_wire(), "updated_at": now})
+
+    saved = await asyncio.to_thread(
+        records.tracks.update, name, with_spec, default=lambda: TrackRecord.for_spec(spec, now)
+    )
+    log.info("track %s %s by %s", name, "created" if created else "updated", caller(req))
+    return answer(track_view(saved), 201 if created else 200)
+
+
+@bp.route(route="tracks/{name}/rollouts", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@guarded
+async def start_rollout(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    name = req.route_params.get("name", "")
+    records = runtime().records
+    found = await asyncio.to_thread(records.tracks.find, name)
+    if found is None:
+        return refuse(404, f"no track '{name}'")
+    body = read_json(req, "rollout request")
+    revision = _revision(body)
+    reason = body.get("reason") if isinstance(body, dict) else None
+    trigger = Trigger(kind="api", actor=caller(req), delivery_id=None)
+    handed = await hand_over(
+        client, records, found.track_spec(), revision, trigger, uuid.uuid4().hex
+    )
+    log.info(
+        "rollout of %s on %s requested by %s: %s", revision[:7], name, trigger.actor, reason or "-"
+    )
+    return answer(handed, 202)
+
+
+@bp.route(route="tracks/{name}/plan", methods=["POST"])
+@guarded
+async def preview_plan(req: func.HttpRequest) -> func.HttpResponse:
+    name = req.route_params.get("name", "")
+    rt = runtime()
+    found = await asyncio.to_thread(rt.records.tracks.find, name)
+    if found is None:
+        return refuse(404, f"no track '{name}'")
+    body = read_json(req, "plan request", required=False)
+    revision = (
+        _revision(body)
+        if isinstance(body, dict) and body.get("revision")
+        else found.current_revision
+    )
+    spec = found.track_spec()
+    fleet = await asyncio.to_thread(rt.fleet.discover, spec.fleet)
+    plan = plan_rollout(spec, fleet)
+    return answer(
+        {
+            "track": name,
+            "revision": revision,
+            "waves": [
+                {
+                    "name": w.name,
+                    "clusters": [
+                        {
+                            "id": c.id,
+                            "name": c.name,
+                            "site": c.site,
+                            "offline": c.offline,
+                            "reason": c.reason,
+                        }
+                        for c in w.clusters
+                    ],
+                    "batches": w.batches,
+                }
+                for w in plan.waves
+            ],
+            "excluded": [{"id": e.id, "reason": e.reason} for e in plan.excluded],
+            "unassigned": plan.unassigned,
+            "offline": plan.offline,
+        }
+    )
+
+
+# -- rollouts -------------------------------------------------------------------------------
+
+
+@bp.route(route="rollouts", methods=["GET"])
+@guarded
+async def list_rollouts(req: func.HttpRequest) -> func.HttpResponse:
+    track = req.params.get("track") or None
+    state_text = req.params.get("state") or None
+    state = None
+    if state_text is not None:
+        try:
+            state = RolloutState(state_text)
+        except ValueError:
+            allowed = ", ".join(s.value for s in RolloutState)
+            raise InvalidInput(
+                "query",
+                [
+                    Problem(
+                        "state",
+                        "enum",
+                        f"'{state_text}' is not a rollout state; use one of {allowed}",
+                        state_text,
+                    )
+                ],
+            ) from None
+    rollouts = await asyncio.to_thread(runtime().records.rollouts.list, track=track, state=state)
+    return answer({"rollouts": [rollout_summary(r) for r in rollouts]})
+
+
+@bp.route(route="rollouts/{id}", methods=["GET"])
+@guarded
+async def get_rollout(req: func.HttpRequest) -> func.HttpResponse:
+    rollout = await _find_rollout(req.route_params.get("id", ""))
+    if rollout is None:
+        return refuse(404, f"no rollout '{req.route_params.get('id', '')}'")
+    clusters = await asyncio.to_thread(_rollout_clusters, rollout)
+    return answer(rollout_detail(rollout, clusters))
+
+
+@bp.route(route="rollouts/{id}/timeline", methods=["GET"])
+@guarded
+async def rollout_timeline(req: func.HttpRequest) -> func.HttpResponse:
+    rollout_id = req.route_params.get("id", "")
+    rollout = await _find_rollout(rollout_id)
+    if rollout is None:
+        return refuse(404, f"no rollout '{rollout_id}'")
+    entries = await asyncio.to_thread(runtime().records.timeline.list, rollout_id)
+    return answer(
+        {
+            "rolloutId": rollout_id,
+            "timeline": [
+                {
+                    "time": e.time.isoformat(),
+                    "actor": e.actor,
+                    "reason": e.reason.value,
+                    "message": e.message,
+                    "data": e.data,
+                }
+                for e in entries
+            ],
+        }
+    )
+
+
+@bp.route(route="rollouts/{id}/{command:alpha}", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@guarded
+async def rollout_command(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    rollout_id = req.route_params.get("id", "")
+    try:
+        command = Command(req.route_params.get("command", ""))
+    except ValueError:
+        return refuse(
+            404,
+            f"unknown command '{req.route_params.get('command')}': "
+            "use approve, pause, resume or abort",
+        )
+    body = read_json(req, f"{command.value} request", required=False)
+    rollback = False
+    if command is Command.ABORT and isinstance(body, dict) and "rollback" in body:
+        if not isinstance(body["rollback"], bool):
+            raise InvalidInput(
+                "abort request",
+                [Problem("rollback", "bool_type", "must be true or false", body["rollback"])],
+            )
+        rollback = body["rollback"]
+    rollout = await _find_rollout(rollout_id)
+    if rollout is None:
+        return refuse(404, f"no rollout '{rollout_id}'")
+    actor = caller(req)
+    problem = refusal(rollout, command)
+    if problem:
+        return refuse(409, problem, state=rollout.state.value)
+
+    def apply(current: RolloutRecord) -> RolloutRecord:
+        control = current.control
+        if command is Command.APPROVE:
+            waiting = [w.name for w in current.waves if w.state is WaveState.WAITING_FOR_APPROVAL]
+            approvals = {**control.approvals, **dict.fromkeys(waiting, actor)}
+            control = control.model_copy(update={"approvals": approvals})
+        elif command is Command.PAUSE:
+            control = control.model_copy(update={"paused": True})
+        elif command is Command.RESUME:
+            control = control.model_copy(update={"paused": False})
+        else:
+            control = control.model_copy(update={"abort": True, "rollback": rollback})
+        return current.model_copy(update={"control": control, "updated_at": utc_now()})
+
+    records = runtime().records
+    updated = await asyncio.to_thread(records.rollouts.update, rollout.track, rollout_id, apply)
+    message = f"{command.value} by {actor}" + (" with rollback" if rollback else "")
+    await asyncio.to_thread(
+        records.timeline.append,
+        rollout_id,
+        f"command/{command.value}/{uuid.uuid4().hex}",
+        actor=actor,
+        reason=_REASONS[command],
+        message=message,
+        data={"command": command.value, "rollback": rollback},
+    )
+    for instance in [rollout_id, *(wave_instance(rollout_id, w.name) for w in updated.waves)]:
+        with contextlib.suppress(Exception):  # finished or not started: nothing to wake
+            await client.raise_event(
+                instance, CONTROL_EVENT, {"command": command.value, "by": actor}
+            )
+    return answer(
+        {"rolloutId": rollout_id, "command": command.value, "state": updated.state.value}, 202
+    )
+
+
+# -- fleet ----------------------------------------------------------------------------------
+
+
+@bp.route(route="fleet", methods=["GET"])
+@guarded
+async def fleet(req: func.HttpRequest) -> func.HttpResponse:
+    track = req.params.get("track")
+    if not track:
+        raise InvalidInput(
+            "query", [Problem("track", "missing", "name the track: /api/fleet?track=NAME")]
+        )
+    records = runtime().records
+    if await asyncio.to_thread(records.tracks.find, track) is None:
+        return refuse(404, f"no track '{track}'")
+    clusters = await asyncio.to_thread(records.clusters.list, track)
+    return answer({"track": track, "clusters": [cluster_view(c) for c in clusters]})
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+_REASONS = {
+    Command.APPROVE: Reason.APPROVED,
+    Command.PAUSE: Reason.PAUSED,
+    Command.RESUME: Reason.RESUMED,
+    Command.ABORT: Reason.ABORTED,
+}
+
+
+def _revision(body: Any) -> str:
+    if not isinstance(body, dict) or "revision" not in body:
+        raise InvalidInput(
+            "rollout request",
+            [
+                Problem(
+                    "revision",
+                    "missing",
+                    'give the commit to roll out: {"revision": "<40-hex sha>"}',
+                )
+            ],
+        )
+    try:
+        return Revision.parse(body["revision"]).commit
+    except RevisionError as error:
+        raise InvalidInput(
+            "rollout request", [Problem("revision", "revision", str(error), body["revision"])]
+        ) from None
+
+
+async def _find_rollout(rollout_id: str) -> RolloutRecord | None:
+    if not rollout_id or len(rollout_id) > 200:
+        return None
+    store = runtime().records.store
+    docs = await asyncio.to_thread(
+        store.query, RolloutRecord.container, None, where={"id": rollout_id}, limit=1
+    )
+    return RolloutRecord.from_document(docs[0]) if docs else None
+
+
+def _rollout_clusters(rollout: RolloutRecord) -> list[ClusterRecord]:
+    store = runtime().records.store
+    docs = store.query(
+        ClusterRecord.container, rollout.track, where={"lastRolloutId": rollout.id}, order_by="id"
+    )
+    return [ClusterRecord.from_document(d) for d in docs]

@@ -1,0 +1,54 @@
+"""`POST /api/flux/events`: Flux notification-controller events wake the wave watching a cluster.
+
+The Provider is `generic-hmac` (X-Signature: sha256=HMAC of the body with
+`ARCWAVE_FLUX_HMAC_KEY`); the Alert puts the cluster's ARM id in `metadata.clusterId`
+(infra/cluster/). An event is only a hint: the wave reads health from Azure when it wakes, so
+a lost or forged hint can never pass or fail a cluster.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from activities.runtime import runtime
+from orchestrators.common import HEALTH_EVENT, wave_instance
+from shared.webhooks import SignatureError, WebhookConfigError, parse_flux_event
+from triggers.http import answer, guarded, refuse
+
+log = logging.getLogger("arcwave.triggers.flux")
+bp = df.Blueprint()
+
+
+@bp.route(route="flux/events", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+@guarded
+async def flux_event(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    rt = runtime()
+    try:
+        event = parse_flux_event(
+            dict(req.headers), req.get_body() or b"", rt.settings.flux_hmac_key
+        )
+    except (SignatureError, WebhookConfigError) as error:
+        log.warning("flux event refused: %s", error)
+        return refuse(401, "unauthorized")
+    woke: list[str] = []
+    for track in await asyncio.to_thread(rt.records.tracks.list):
+        record = await asyncio.to_thread(rt.records.clusters.find, track.id, event.cluster_id)
+        if record is None or record.last_rollout_id is None or record.wave is None:
+            continue
+        for instance in (
+            wave_instance(record.last_rollout_id, record.wave),
+            wave_instance(record.last_rollout_id, record.wave, rollback=True),
+        ):
+            hint = {"clusterId": event.cluster_id, "reason": event.reason}
+            # An instance that has finished (or not started) needs no hint.
+            with contextlib.suppress(Exception):
+                await client.raise_event(instance, HEALTH_EVENT, hint)
+                woke.append(instance)
+    log.info("flux %s on %s: woke %s", event.reason, event.cluster_id, woke or "nothing")
+    return answer({"woke": woke}, 202)

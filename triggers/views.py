@@ -1,0 +1,75 @@
+"""The JSON the API answers with, built from store records (camelCase, stable field order)."""
+
+from collections import defaultdict
+from typing import Any
+
+from shared.store import ClusterRecord, RolloutRecord, TrackRecord
+
+
+def track_view(track: TrackRecord) -> dict[str, Any]:
+    return {
+        "name": track.id,
+        "spec": track.spec,
+        "currentRevision": track.current_revision,
+        "lastGoodRevision": track.last_good_revision,
+        "activeRolloutId": track.active_rollout_id,
+        "updatedAt": track.updated_at.isoformat(),
+    }
+
+
+def rollout_summary(rollout: RolloutRecord) -> dict[str, Any]:
+    return {
+        "id": rollout.id,
+        "track": rollout.track,
+        "revision": rollout.revision,
+        "state": rollout.state.value,
+        "createdAt": rollout.created_at.isoformat(),
+        "updatedAt": rollout.updated_at.isoformat(),
+    }
+
+
+def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dict[str, Any]:
+    by_wave: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for cluster in clusters:
+        by_wave[cluster.wave or ""].append(
+            {
+                "id": cluster.cluster_id,
+                "name": cluster.name,
+                "state": cluster.state.value,
+                "revision": cluster.desired_revision,
+                "reason": cluster.reason.value if cluster.reason else None,
+            }
+        )
+    return {
+        **rollout_summary(rollout),
+        "previousRevision": rollout.previous_revision,
+        "reason": rollout.reason.value,
+        "message": rollout.message,
+        "trigger": rollout.trigger.model_dump(mode="json", by_alias=True),
+        "waves": [
+            {
+                "name": wave.name,
+                "state": wave.state.value,
+                "reason": wave.reason.value if wave.reason else None,
+                "message": wave.message,
+                "clusters": by_wave.get(wave.name, []),
+            }
+            for wave in rollout.waves
+        ],
+    }
+
+
+def cluster_view(cluster: ClusterRecord) -> dict[str, Any]:
+    return {
+        "id": cluster.cluster_id,
+        "name": cluster.name,
+        "wave": cluster.wave,
+        "state": cluster.state.value,
+        "reason": cluster.reason.value if cluster.reason else None,
+        "message": cluster.message,
+        "desiredRevision": cluster.desired_revision,
+        "appliedRevision": cluster.applied_revision,
+        "lastGoodRevision": cluster.last_good_revision,
+        "lastRolloutId": cluster.last_rollout_id,
+        "updatedAt": cluster.updated_at.isoformat(),
+    }
