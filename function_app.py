@@ -5,7 +5,7 @@ import azure.functions as func
 
 from activities import apply, observe, plan, publish, record, restore
 from orchestrators import rollout, track, wave
-from triggers import api, flux, git, health
+from triggers import api, events, flux, git, health, openapi, sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -13,6 +13,9 @@ app.register_functions(health.bp)
 app.register_functions(api.bp)
 app.register_functions(git.bp)
 app.register_functions(flux.bp)
+app.register_functions(events.bp)
+app.register_functions(sweep.bp)
+app.register_functions(openapi.bp)
 app.register_functions(track.bp)
 app.register_functions(rollout.bp)
 app.register_functions(wave.bp)

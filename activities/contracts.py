@@ -117,8 +117,9 @@ class ProgressRecord(TypedDict, total=False):
     event: str
     """An `EventType` to publish with this step."""
     data: dict[str, object]
-    advanceLastGood: bool
-    """The rollout succeeded: the revision becomes last good for the track and its clusters."""
+    advanceLastGood: bool | str
+    """The rollout succeeded: the revision becomes last good for the track and its clusters
+    (`"clusters"`: for its clusters only, as after a catch-up)."""
     control: dict[str, object]
     """Changes to the rollout's control block (e.g. `{"superseded": true}`)."""
     revision: str

@@ -43,9 +43,11 @@ def record(rt: Runtime, step: ProgressRecord) -> Control:
 
     if "trigger" in step and rt.records.rollouts.find(track, rollout_id) is None:
         _create(rt, step, now)
-    if step.get("advanceLastGood"):
+    advance = step.get("advanceLastGood")
+    if advance:
         # Before the state changes: whoever sees Succeeded also sees the new last good.
-        _advance_last_good(rt, rt.records.rollouts.get(track, rollout_id), now)
+        current = rt.records.rollouts.get(track, rollout_id)
+        _advance_last_good(rt, current, now, track_too=advance != "clusters")
     rollout = rt.records.rollouts.update(track, rollout_id, change)
     if state is not None:
         rt.records.tracks.update(track, lambda t: _track_after(t, rollout, state, now))
@@ -120,11 +122,14 @@ def _track_after(
     return track.model_copy(update={**update, "updated_at": now})
 
 
-def _advance_last_good(rt: Runtime, rollout: RolloutRecord, now: Any) -> None:
-    rt.records.tracks.update(
-        rollout.track,
-        lambda t: t.model_copy(update={"last_good_revision": rollout.revision, "updated_at": now}),
-    )
+def _advance_last_good(rt: Runtime, rollout: RolloutRecord, now: Any, *, track_too: bool) -> None:
+    if track_too:
+        rt.records.tracks.update(
+            rollout.track,
+            lambda t: t.model_copy(
+                update={"last_good_revision": rollout.revision, "updated_at": now}
+            ),
+        )
     docs = rt.records.store.query(
         ClusterRecord.container,
         rollout.track,

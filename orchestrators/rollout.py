@@ -162,7 +162,8 @@ def rollout_orchestrator(context: df.DurableOrchestrationContext) -> Step:
         f"{job['revision'][:7]} rolled out over {len(plan['waves'])} waves",
         state=RolloutState.SUCCEEDED,
         event=EventType.ROLLOUT_SUCCEEDED,
-        advanceLastGood=True,
+        # A catch-up brings clusters to a revision; it never moves the track's last good.
+        advanceLastGood="clusters" if job.get("clusters") else True,
     )
     return run.outcome(RolloutState.SUCCEEDED, Reason.ROLLOUT_SUCCEEDED)
 

@@ -38,6 +38,20 @@ def discover_clusters(selection: FleetSelection) -> str:
     return "\n".join(lines)
 
 
+def describe_clusters(cluster_ids: Iterable[str]) -> str:
+    """The given clusters with the columns discovery returns."""
+    return "\n".join(
+        [
+            "resources",
+            f"| where type =~ {quote(CONNECTED_CLUSTERS)}",
+            f"| where id in~ {_in(cluster_ids)}",
+            "| extend connectivityStatus = tostring(properties.connectivityStatus)",
+            "| project id, name, resourceGroup, subscriptionId, location, tags, connectivityStatus",
+            "| order by id asc",
+        ]
+    )
+
+
 def cluster_connectivity(cluster_ids: Iterable[str]) -> str:
     """Connectivity of the given clusters."""
     return "\n".join(

@@ -19,6 +19,7 @@ progressDeadline: 30m
 onFailure: rollback
 offline: skip
 supersede: queue
+drift: report               # report | revert
 ```
 
 Every field is validated when the spec is read; `load_track_spec` reports every problem at
@@ -109,6 +110,15 @@ class SupersedePolicy(StrEnum):
     """Finish the running rollout, then roll the newest queued revision."""
     RESTART = "restart"
     """Stop the running rollout at its next safe point and start the newest revision."""
+
+
+class DriftPolicy(StrEnum):
+    """What arcwave does when a cluster's configuration was changed outside arcwave."""
+
+    REPORT = "report"
+    """Record it on the cluster and publish `arcwave.cluster.drifted`."""
+    REVERT = "revert"
+    """Report it, then write the desired revision back."""
 
 
 class Source(WireModel):
@@ -383,6 +393,7 @@ class TrackSpec(WireModel):
     on_failure: OnFailure = OnFailure.ROLLBACK
     offline: OfflinePolicy = OfflinePolicy.SKIP
     supersede: SupersedePolicy = SupersedePolicy.QUEUE
+    drift: DriftPolicy = DriftPolicy.REPORT
 
     @model_validator(mode="after")
     def _waves_are_distinct_and_reachable(self) -> "TrackSpec":

@@ -109,6 +109,15 @@ class FleetGateway:
         rows = self._query_all(query, selection.subscriptions)
         return [Cluster.model_validate(row) for row in rows]
 
+    def describe(self, cluster_ids: Sequence[str]) -> list[Cluster]:
+        """The given clusters as discovery sees them (those that exist)."""
+        subscriptions = sorted({ClusterRef.parse(c).subscription_id.lower() for c in cluster_ids})
+        found: list[Cluster] = []
+        for chunk in _chunks(cluster_ids, IDS_PER_QUERY):
+            rows = self._query_all(queries.describe_clusters(chunk), subscriptions)
+            found.extend(Cluster.model_validate(row) for row in rows)
+        return found
+
     # -- health ------------------------------------------------------------------------
 
     def observe(

@@ -44,7 +44,7 @@ def test_activities_are_registered_under_their_contract_names(
     names = {}
     for function in functions.values():
         bindings = json.loads(function.get_function_json())["bindings"]  # type: ignore[attr-defined]
-        trigger = bindings[0]
+        trigger = next(b for b in bindings if b["type"].endswith("Trigger"))
         if trigger["type"] == "activityTrigger":
             names[trigger.get("activity") or function.get_function_name()] = trigger  # type: ignore[attr-defined]
     expected = {
@@ -123,3 +123,26 @@ def test_runtime_requirements_are_pinned() -> None:
         if line and not line.startswith("#")
     ]
     assert lines and all("==" in line for line in lines)
+
+
+def test_openapi_documents_exactly_the_registered_routes(functions: dict[str, object]) -> None:
+    import re
+
+    from triggers.openapi import ROUTES, document
+
+    registered: set[tuple[str, str]] = set()
+    for function in functions.values():
+        bindings = json.loads(function.get_function_json())["bindings"]  # type: ignore[attr-defined]
+        triggers = [b for b in bindings if b["type"] == "httpTrigger"]
+        if not triggers:
+            continue
+        binding = triggers[0]
+        route = re.sub(r"\{(\w+)(:\w+)?\??\}", r"{\1}", binding["route"])
+        for method in binding.get("methods") or ["GET"]:
+            registered.add((method.lower(), f"/api/{route}"))
+    documented = {(m, path) for path, methods in ROUTES.items() for m in methods}
+    assert documented == registered
+    doc = document()
+    assert doc["openapi"] == "3.1.0"
+    assert "TrackSpec" in doc["components"]["schemas"]
+    json.dumps(doc)  # serialisable as served

@@ -1,0 +1,128 @@
+"""What the Event Grid triggers and the sweep do with a cluster: catch it up, or report drift.
+
+- catch-up: a connected cluster in a track's fleet selection that is not at the track's last
+  good revision (it was offline, skipped, or joined since) gets that revision, through its
+  track like any rollout;
+- drift: a fluxConfiguration that differs from what arcwave last wrote is recorded on the
+  cluster (`Drifted`) and published as `arcwave.cluster.drifted`; under `drift: revert` the
+  desired revision is written back the same way.
+
+A cluster that a running rollout is handling right now is left alone: that rollout decides.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+
+import azure.durable_functions as df
+
+from activities.runtime import Runtime
+from shared.cluster import Cluster
+from shared.desired import desired_configuration
+from shared.drift import differences
+from shared.events import EventType, lifecycle_event
+from shared.planner import outside_selection
+from shared.reasons import Reason
+from shared.states import ClusterState
+from shared.store import ClusterRecord, TrackRecord, Trigger
+from shared.store.records import utc_now
+from shared.trackspec import DriftPolicy
+from triggers.dispatch import Handed, hand_over
+
+log = logging.getLogger("arcwave.triggers.fleetwatch")
+
+
+async def catch_up(
+    client: df.DurableOrchestrationClient, rt: Runtime, cluster: Cluster, cause: str, why: str
+) -> list[Handed]:
+    """Bring `cluster` to each of its tracks' last good revision where it is not there yet."""
+    if cluster.is_offline or cluster.exclusion:
+        return []
+    handed = []
+    for track in await asyncio.to_thread(rt.records.tracks.list):
+        spec = track.track_spec()
+        target = track.last_good_revision
+        if target is None or outside_selection(spec.fleet, cluster):
+            continue
+        record = await asyncio.to_thread(rt.records.clusters.find, track.id, cluster.id)
+        if record is not None and (
+            record.state.is_open
+            or (record.state is ClusterState.HEALTHY and record.applied_revision == target)
+        ):
+            continue
+        trigger = Trigger(kind="catch-up", actor=why)
+        handed.append(
+            await hand_over(client, rt.records, spec, target, trigger, cause, clusters=[cluster.id])
+        )
+        log.info("catching %s up to %s on track %s (%s)", cluster.name, target[:7], spec.name, why)
+    return handed
+
+
+async def check_drift(
+    client: df.DurableOrchestrationClient,
+    rt: Runtime,
+    cluster_id: str,
+    configuration: str,
+    cause: str,
+) -> list[str]:
+    """Compare the configuration on the cluster with what arcwave wrote; act on drift."""
+    drifted: list[str] = []
+    for track in await asyncio.to_thread(rt.records.tracks.list):
+        spec = track.track_spec()
+        if spec.configuration.name != configuration:
+            continue
+        record = await asyncio.to_thread(rt.records.clusters.find, track.id, cluster_id)
+        if record is None or record.desired_revision is None or record.state.is_open:
+            continue
+        actual = await asyncio.to_thread(rt.fleet.read_configuration, cluster_id, configuration)
+        found = (
+            ["the configuration was deleted"]
+            if actual is None
+            else differences(desired_configuration(spec, record.desired_revision), actual)
+        )
+        if not found:
+            continue
+        drifted.append(track.id)
+        await _report(rt, track, record, found, cause)
+        if spec.drift is DriftPolicy.REVERT:
+            trigger = Trigger(kind="drift-revert", actor="arcwave")
+            await hand_over(
+                client,
+                rt.records,
+                spec,
+                record.desired_revision,
+                trigger,
+                cause,
+                clusters=[record.cluster_id],
+            )
+    return drifted
+
+
+async def _report(
+    rt: Runtime, track: TrackRecord, record: ClusterRecord, found: list[str], cause: str
+) -> None:
+    message = "changed outside arcwave: " + "; ".join(found)
+    now = utc_now()
+
+    def mark(current: ClusterRecord) -> ClusterRecord:
+        return current.model_copy(
+            update={"reason": Reason.DRIFTED, "message": message, "updated_at": now}
+        )
+
+    await asyncio.to_thread(rt.records.clusters.update, track.id, record.cluster_id, mark)
+    event = lifecycle_event(
+        EventType.CLUSTER_DRIFTED,
+        track=track.id,
+        subject=f"clusters/{record.name}",
+        time=now,
+        reason=Reason.DRIFTED,
+        message=message,
+        data={"clusterId": record.cluster_id, "differences": found},
+        discriminator=cause,
+    )
+    await asyncio.to_thread(rt.publisher.publish, [event])
+    log.warning("drift on %s (track %s): %s", record.name, track.id, "; ".join(found))
+
+
+def stamp(when: datetime | None = None) -> str:
+    return (when or utc_now()).strftime("%Y%m%dT%H%M")

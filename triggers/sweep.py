@@ -1,0 +1,64 @@
+"""The drift and enrolment sweep: a timer (every 10 minutes) for what no event reported.
+
+For every track with a last good revision: clusters of its fleet arcwave has never written
+(joined without an event) or that are not at the last good revision (missed a rollout) are
+caught up; clusters arcwave believes healthy whose configuration no longer reads healthy at
+their desired revision are checked for drift.
+"""
+
+import asyncio
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from activities.runtime import runtime
+from shared.states import ClusterState, HealthState
+from triggers.fleetwatch import catch_up, check_drift, stamp
+
+log = logging.getLogger("arcwave.triggers.sweep")
+bp = df.Blueprint()
+
+SCHEDULE = "0 */10 * * * *"
+
+
+@bp.timer_trigger(arg_name="timer", schedule=SCHEDULE, run_on_startup=False)
+@bp.durable_client_input(client_name="client")
+async def drift_sweep(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    rt = runtime()
+    cause = f"sweep:{stamp()}"
+    caught = drifted = 0
+    for track in await asyncio.to_thread(rt.records.tracks.list):
+        target = track.last_good_revision
+        if target is None:
+            continue
+        spec = track.track_spec()
+        fleet = await asyncio.to_thread(rt.fleet.discover, spec.fleet)
+        records = {
+            r.cluster_id.lower(): r
+            for r in await asyncio.to_thread(rt.records.clusters.list, track.id)
+        }
+        settled = [
+            r
+            for r in records.values()
+            if r.state is ClusterState.HEALTHY and r.desired_revision == target
+        ]
+        health = await asyncio.to_thread(
+            rt.fleet.observe, target, spec.configuration.name, [r.cluster_id for r in settled]
+        )
+        for record in settled:
+            if health[record.cluster_id].state is not HealthState.HEALTHY:
+                found = await check_drift(
+                    client, rt, record.cluster_id, spec.configuration.name, cause
+                )
+                drifted += bool(found)
+        for cluster in fleet:
+            known = records.get(cluster.id.lower())
+            if known is None or known.state is ClusterState.SKIPPED:
+                caught += len(await catch_up(client, rt, cluster, cause, "sweep"))
+    log.info(
+        "sweep: %d catch-ups, %d drifted clusters%s",
+        caught,
+        drifted,
+        " (late)" if timer.past_due else "",
+    )
