@@ -29,6 +29,7 @@ from devhost.state import (
     LISTENING,
     ROUTES,
     STORE,
+    TIMERS,
     Endpoint,
 )
 from devhost.timers import TimerRunner
@@ -50,6 +51,21 @@ async def host_status(request: web.Request) -> web.StreamResponse:
             "durable": dict(request.app[ENGINE].stats),
         }
     )
+
+
+async def invoke_function(request: web.Request) -> web.StreamResponse:
+    """POST /admin/functions/{name} (master key): run a timer function once, now (202)."""
+    if not authorized(request, "ADMIN", request.app[CONFIG]):
+        return web.Response(status=401)
+    name = request.match_info["name"]
+    timers = request.app.get(TIMERS)
+    if timers is None or timers.find(name) is None:
+        return web.json_response(
+            {"error": f"no timer function named '{name}'; only timer functions run this way"},
+            status=404,
+        )
+    asyncio.get_running_loop().create_task(timers.invoke_now(name))
+    return web.Response(status=202)
 
 
 async def list_functions(request: web.Request) -> web.StreamResponse:
@@ -75,6 +91,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         str(app[CONFIG].app_dir),
         lambda: http_triggers.durable_client_json(app[CONFIG], app[ENDPOINT]),
     )
+    app[TIMERS] = timers
 
     async def run_timers() -> None:
         await app[LISTENING].wait()
@@ -127,6 +144,7 @@ def init(
     app.cleanup_ctx.append(_background)
     app.router.add_get("/admin/host/status", host_status)
     app.router.add_get("/admin/functions", list_functions)
+    app.router.add_post("/admin/functions/{name}", invoke_function)
     eventgrid.add_routes(app)
     durable_api.add_routes(app)
     http_triggers.add_routes(app)

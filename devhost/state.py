@@ -13,6 +13,7 @@ from devhost.durable.store import Store
 from devhost.invoke import Invoker
 from devhost.loader import FunctionIndex
 from devhost.routes import RouteTable
+from devhost.timers import TimerRunner
 
 
 @dataclass
@@ -40,3 +41,5 @@ INVOKER = web.AppKey("invoker", Invoker)
 ROUTES = web.AppKey("routes", RouteTable)
 #: Set once the socket is bound; timers wait for it so their functions can call devhost back.
 LISTENING = web.AppKey("listening", asyncio.Event)
+TIMERS = web.AppKey("timers", TimerRunner)
+"""The timer runner, once the background tasks start (for `POST /admin/functions/{name}`)."""

@@ -85,6 +85,25 @@ class TimerRunner:
         self.client_json = client_json
         self.timers = [(spec, Schedule.parse(str(spec.trigger["schedule"]))) for spec in specs]
 
+    def find(self, name: str) -> tuple[FunctionSpec, Schedule] | None:
+        """The timer function called `name` (case-insensitive), with its schedule."""
+        for spec, schedule in self.timers:
+            if spec.name.lower() == name.lower():
+                return spec, schedule
+        return None
+
+    async def invoke_now(self, name: str) -> bool:
+        """Run one timer function once, now, as `POST /admin/functions/{name}` does."""
+        found = self.find(name)
+        if found is None:
+            return False
+        spec, schedule = found
+        status = self.store.timer_status(spec.name)
+        await self._invoke(
+            spec, False, status[0] if status else None, schedule.next_after(utcnow())
+        )
+        return True
+
     async def run(self) -> None:
         await asyncio.gather(*(self._run_one(spec, schedule) for spec, schedule in self.timers))
 

@@ -135,3 +135,44 @@ def test_drift_is_reverted_when_the_track_asks(tmp_path: Path) -> None:
         canary = [w["commit"] for w in stack.writes() if w["cluster"] == "canary-1"]
         assert canary == [GOOD, GOOD]
         assert stack.records.tracks.get("baseline").last_good_revision == GOOD
+
+
+def sweep(stack: Stack) -> None:
+    code, _ = stack.host.request(
+        "POST", f"/admin/functions/drift_sweep?code={stack.host.function_key}", {}
+    )
+    assert code == 202
+
+
+def test_the_sweep_catches_up_joiners_and_reports_drift(offline_store: Stack) -> None:
+    stack = offline_store
+    stack.emulator.control.add_cluster("store-9", tags={"ring": "broad", "site": "site-1"})
+    drift_canary_without_event(stack)
+    sweep(stack)
+    catch_ups = eventually(lambda: rollouts_of(stack, "catch-up"), timeout=30)
+    assert len(catch_ups) == 1  # store-9; store-3 is offline, canary-1 is arcwave's own
+    for rollout in catch_ups:
+        stack.wait_state(rollout.id, RolloutState.SUCCEEDED, RolloutState.FAILED)
+    joined = stack.records.clusters.get("baseline", cluster_id("store-9"))
+    assert (joined.state, joined.last_good_revision) == (ClusterState.HEALTHY, GOOD)
+    # store-3 is still offline: it waits for its own catch-up.
+    assert stack.records.clusters.get("baseline", cluster_id("store-3")).state is (
+        ClusterState.SKIPPED
+    )
+    canary = eventually(
+        lambda: (
+            (r := stack.records.clusters.get("baseline", cluster_id("canary-1"))).reason
+            is Reason.DRIFTED
+            and r
+        ),
+        timeout=30,
+    )
+    assert "pinned to 0ba6f0d" in canary.message
+
+
+def drift_canary_without_event(stack: Stack) -> None:
+    stack.emulator.control.edit_configuration(
+        "canary-1",
+        "baseline",
+        {"gitRepository": {"repositoryRef": {"branch": "main", "commit": OTHER}}},
+    )
