@@ -22,6 +22,13 @@ def _in(values: Iterable[str]) -> str:
     return "(" + ", ".join(quote(v) for v in values) + ")"
 
 
+_CLUSTER_COLUMNS = [
+    "| extend connectivityStatus = tostring(properties.connectivityStatus)",
+    "| project id, name, resourceGroup, subscriptionId, location, tags, connectivityStatus",
+    "| order by id asc",
+]
+
+
 def discover_clusters(selection: FleetSelection) -> str:
     """Arc clusters of the selection's resource groups and tags (subscriptions go alongside)."""
     lines = ["resources", f"| where type =~ {quote(CONNECTED_CLUSTERS)}"]
@@ -30,12 +37,7 @@ def discover_clusters(selection: FleetSelection) -> str:
     for key, wanted in sorted(selection.tags.items()):
         values = wanted if isinstance(wanted, list) else [wanted]
         lines.append(f"| where tostring(tags[{quote(key)}]) in {_in(values)}")
-    lines += [
-        "| extend connectivityStatus = tostring(properties.connectivityStatus)",
-        "| project id, name, resourceGroup, subscriptionId, location, tags, connectivityStatus",
-        "| order by id asc",
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + _CLUSTER_COLUMNS)
 
 
 def describe_clusters(cluster_ids: Iterable[str]) -> str:
@@ -45,9 +47,7 @@ def describe_clusters(cluster_ids: Iterable[str]) -> str:
             "resources",
             f"| where type =~ {quote(CONNECTED_CLUSTERS)}",
             f"| where id in~ {_in(cluster_ids)}",
-            "| extend connectivityStatus = tostring(properties.connectivityStatus)",
-            "| project id, name, resourceGroup, subscriptionId, location, tags, connectivityStatus",
-            "| order by id asc",
+            *_CLUSTER_COLUMNS,
         ]
     )
 

@@ -99,6 +99,24 @@ class StoreMisconfigured(StoreError, PermanentError):
     code = "Misconfigured"
 
 
+class ClosesOnExit:
+    """`with store:` closes the store at the end of the block."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 @runtime_checkable
 class Store(Protocol):
     """A document store with the semantics of one Cosmos DB database.

@@ -21,8 +21,7 @@ How the protocol maps onto Cosmos:
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
@@ -31,6 +30,7 @@ from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy, PartitionK
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
 from shared.store.base import (
+    ClosesOnExit,
     Conflict,
     Document,
     NotFound,
@@ -52,7 +52,7 @@ T = TypeVar("T")
 _TRANSIENT = frozenset({408, 429, 449, 500, 503})
 
 
-class CosmosStore:
+class CosmosStore(ClosesOnExit):
     """The `Store` protocol over one Cosmos DB database; see the module docstring."""
 
     def __init__(
@@ -236,17 +236,6 @@ class CosmosStore:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"CosmosStore('{self.endpoint}', database='{self.database_name}')"

@@ -589,17 +589,9 @@ class DeliveryRepository(_Repository[Delivery]):
 
     def record(self, source: str, delivery_id: str) -> bool:
         """True the first time a delivery is seen, False for a duplicate (within the TTL)."""
-        delivery = Delivery(
-            id=encode_id(delivery_id),
-            delivery_id=delivery_id,
-            source=source,
-            received_at=self.now(),
-            ttl=self.ttl,
-        )
-        try:
-            self.create(delivery)
-        except Conflict:
+        if self.claim(source, delivery_id) is not None:
             return False
+        self.mark_dispatched(source, delivery_id)
         return True
 
 

@@ -24,10 +24,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from shared.store.base import (
+    ClosesOnExit,
     Conflict,
     Document,
     NotFound,
@@ -62,7 +62,7 @@ _SCHEMA = (
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 
 
-class SqliteStore:
+class SqliteStore(ClosesOnExit):
     """The `Store` protocol over one SQLite file; see the module docstring."""
 
     def __init__(
@@ -203,17 +203,6 @@ class SqliteStore:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"SqliteStore('{self.path}')"
