@@ -1,8 +1,11 @@
 """Small helpers shared by test modules."""
 
+import json
+import threading
 import time
 import typing
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -46,3 +49,32 @@ def eventually(check: Callable[[], T], *, timeout: float = 30.0, interval: float
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout}s; last result: {result!r}")
         time.sleep(interval)
+
+
+class Topic:
+    """A local stand-in for an Event Grid topic that records what it receives."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], Any]] = []
+        self.status = 200
+        topic = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length))
+                topic.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(topic.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -11,6 +11,7 @@ from rollout_support import BAD, GOOD, GOOD2, GOOD3, Stack, running_stack, writt
 
 from shared.reasons import Reason
 from shared.states import ClusterState, RolloutState
+from tests.support import Topic
 
 pytestmark = pytest.mark.e2e
 
@@ -78,3 +79,31 @@ def test_queue_coalesces_three_quick_revisions_to_the_newest(stack: Stack) -> No
     assert stack.wait_state("r2", RolloutState.SUPERSEDED).reason is Reason.SUPERSEDED
     assert GOOD2 not in {w["commit"] for w in stack.writes()}
     assert stack.records.tracks.get("baseline").last_good_revision == GOOD3
+
+
+def test_lifecycle_events_are_published_once_each(tmp_path: Path) -> None:
+    topic = Topic()
+    try:
+        env = {"ARCWAVE_EVENTGRID_ENDPOINT": topic.url, "ARCWAVE_EVENTGRID_KEY": "topic-key"}
+        with running_stack(tmp_path, env=env) as stack:
+            stack.register()
+            stack.roll(GOOD, "r1")
+            stack.wait_state("r1", RolloutState.SUCCEEDED)
+            stack.roll(BAD, "r2")
+            stack.wait_state("r2", RolloutState.ROLLED_BACK)
+    finally:
+        topic.close()
+    events = [event for _, batch in topic.requests for event in batch]
+    kinds = [(e["subject"], e["type"]) for e in events]
+    assert kinds[:3] == [
+        ("rollouts/r1", "arcwave.rollout.started"),
+        ("rollouts/r1/waves/canary", "arcwave.wave.started"),
+        ("rollouts/r1/waves/canary", "arcwave.wave.succeeded"),
+    ]
+    assert ("rollouts/r1", "arcwave.rollout.succeeded") in kinds
+    assert ("rollouts/r2/waves/canary", "arcwave.wave.failed") in kinds
+    assert ("rollouts/r2", "arcwave.rollout.rolledBack") in kinds
+    assert len({e["id"] for e in events}) == len(events)
+    failed = next(e for e in events if e["type"] == "arcwave.wave.failed")
+    assert failed["data"]["reason"] == "FailureBudgetExceeded"
+    assert failed["data"]["revision"] == BAD

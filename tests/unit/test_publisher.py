@@ -1,10 +1,7 @@
 """The Event Grid publisher through the real azure-eventgrid client, to a local endpoint."""
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,35 +12,7 @@ from shared.errors import PermanentError, TransientError
 from shared.events import EventType, lifecycle_event
 from shared.reasons import Reason
 from shared.settings import Settings
-
-
-class Topic:
-    """A local stand-in for an Event Grid topic that records what it receives."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], Any]] = []
-        self.status = 200
-        topic = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length))
-                topic.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(topic.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from tests.support import Topic
 
 
 @pytest.fixture
