@@ -8,31 +8,49 @@ suspended by hand is resumed by arcwave's next write, and reported as drift befo
 from datetime import timedelta
 from typing import Any
 
+from shared.revision import OciRef
 from shared.trackspec import Kustomization, TrackSpec
 
 FLUX_CONFIGURATIONS = "Microsoft.KubernetesConfiguration/fluxConfigurations"
 
 
-def desired_configuration(spec: TrackSpec, commit: str) -> dict[str, Any]:
-    """The PUT body (ARM wire JSON) for `spec.configuration` pinned to `commit`."""
+OCI_API_VERSION = "2025-04-01"
+"""The first fluxConfigurations api-version with OCIRepository sources."""
+
+
+def desired_configuration(spec: TrackSpec, revision: str) -> dict[str, Any]:
+    """The PUT body (ARM wire JSON) for `spec.configuration` pinned to `revision`: a commit
+    for a Git source; for an OCI source its digest when known, else its tag."""
     configuration = spec.configuration
+    source: dict[str, Any] = {
+        "url": spec.source.url,
+        "timeoutInSeconds": _seconds(configuration.timeout),
+        "syncIntervalInSeconds": _seconds(configuration.sync_interval),
+    }
+    if spec.source.is_oci:
+        ref = OciRef.parse(revision)
+        source["repositoryRef"] = {"digest": ref.digest} if ref.digest else {"tag": ref.tag}
+        kind, section = "OCIRepository", "ociRepository"
+    else:
+        source["repositoryRef"] = {"branch": spec.source.branch, "commit": revision}
+        kind, section = "GitRepository", "gitRepository"
     return {
         "properties": {
             "scope": configuration.scope.value,
             "namespace": configuration.namespace,
-            "sourceKind": "GitRepository",
+            "sourceKind": kind,
             "suspend": False,
-            "gitRepository": {
-                "url": spec.source.url,
-                "timeoutInSeconds": _seconds(configuration.timeout),
-                "syncIntervalInSeconds": _seconds(configuration.sync_interval),
-                "repositoryRef": {"branch": spec.source.branch, "commit": commit},
-            },
+            section: source,
             "kustomizations": {
                 name: _kustomization(k) for name, k in configuration.kustomizations.items()
             },
         }
     }
+
+
+def is_oci_body(body: dict[str, Any]) -> bool:
+    kind: object = body.get("properties", {}).get("sourceKind")
+    return kind == "OCIRepository"
 
 
 def configuration_id(cluster_id: str, configuration_name: str) -> str:

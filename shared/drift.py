@@ -14,15 +14,19 @@ def differences(desired: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     want = desired.get("properties", {})
     have = actual.get("properties", {}) or {}
     found: list[str] = []
-    want_git, have_git = want.get("gitRepository", {}), have.get("gitRepository") or {}
+    section = "ociRepository" if "ociRepository" in want else "gitRepository"
+    want_git, have_git = want.get(section, {}), have.get(section) or {}
     if have.get("suspend"):
         found.append("suspended")
     if (have_git.get("url") or "").rstrip("/") != (want_git.get("url") or "").rstrip("/"):
         found.append(f"source url is '{have_git.get('url')}'")
     want_ref, have_ref = want_git.get("repositoryRef", {}), have_git.get("repositoryRef") or {}
-    if (have_ref.get("commit") or "").lower() != (want_ref.get("commit") or "").lower():
-        pinned = have_ref.get("commit")
-        found.append(f"pinned to {pinned[:7]}" if pinned else "not pinned to a commit")
+    for pin in ("commit", "digest", "tag"):
+        if pin not in want_ref:
+            continue
+        if (have_ref.get(pin) or "").lower() != (want_ref.get(pin) or "").lower():
+            pinned = have_ref.get(pin)
+            found.append(f"pinned to {pinned[:7]}" if pinned else f"not pinned to a {pin}")
     if have_ref.get("branch") != want_ref.get("branch"):
         found.append(f"branch is '{have_ref.get('branch')}'")
     for field in ("scope", "namespace"):

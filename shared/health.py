@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field
 
 from shared.cluster import Connectivity
 from shared.reasons import Reason
-from shared.revision import Revision, RevisionError
+from shared.revision import Revision, RevisionError, revision_matches
 from shared.states import HealthState
 from shared.wire import WireModel
 
@@ -84,8 +84,9 @@ class Health(WireModel):
 def assess(
     target_commit: str, flux: FluxStatus | None, connectivity: Connectivity | None
 ) -> Health:
-    """Judge one cluster for `target_commit` (a full, lower-case sha)."""
-    short = target_commit[:7]
+    """Judge one cluster for `target_commit`: a full, lower-case sha for Git tracks, an OCI
+    reference (`tag@sha256:…`) for OCI tracks."""
+    short = _short(target_commit)
     if flux is not None:
         if (flux.provisioning_state or "").lower() == "failed":
             detail = f": {_trim(flux.error_message)}" if flux.error_message else ""
@@ -94,7 +95,7 @@ def assess(
                 reason=Reason.PROVISIONING_FAILED,
                 message=f"fluxConfiguration provisioning failed{detail}",
             )
-        if flux.synced_commit == target_commit:
+        if revision_matches(target_commit, flux.source_synced_commit_id):
             failing = _first_failing(flux)
             if flux.compliance_state == NON_COMPLIANT or failing is not None:
                 return Health(
@@ -144,16 +145,27 @@ def _describe(status: ObjectStatus | None) -> str:
 
 
 def _progress_message(target_commit: str, flux: FluxStatus | None) -> str:
-    short = target_commit[:7]
+    short = _short(target_commit)
     if flux is None:
         return f"waiting for the fluxConfiguration pinned to {short}"
-    synced = flux.synced_commit
-    if synced is None:
+    if not flux.source_synced_commit_id or (
+        flux.synced_commit is None and "sha256:" not in flux.source_synced_commit_id
+    ):
         return f"waiting for Flux to fetch {short}"
-    if synced != target_commit:
-        return f"Flux is at {synced[:7]}, waiting for {short}"
+    if not revision_matches(target_commit, flux.source_synced_commit_id):
+        at = flux.synced_commit[:7] if flux.synced_commit else flux.source_synced_commit_id
+        return f"Flux is at {_short(at)}, waiting for {short}"
     state = flux.compliance_state or "Unknown"
     return f"{state} at {short}, waiting for Compliant"
+
+
+def _short(revision: str) -> str:
+    """How people read a revision: 7 characters of a commit, the tag of an OCI reference."""
+    if "@sha256:" in revision:
+        return revision.split("@", 1)[0]
+    if revision.startswith("sha256:"):
+        return revision[:14]
+    return revision[:7]
 
 
 def _trim(text: str | None, limit: int = 200) -> str:

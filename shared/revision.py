@@ -18,6 +18,8 @@ from pydantic_core import PydanticCustomError
 from shared.wire import WireModel
 
 _SHA = re.compile(r"[0-9a-fA-F]{40}")
+_OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 REVISION_HINT = "expected a 40-hex commit, 'branch/sha' or 'branch@sha1:sha'"
 
 
@@ -77,3 +79,69 @@ class Revision(WireModel):
 
     def __str__(self) -> str:
         return f"{self.branch}/{self.commit}" if self.branch else self.commit
+
+
+OCI_HINT = (
+    "expected an OCI tag ('v1.2.3'), a digest ('sha256:<64 hex>') or both ('v1.2.3@sha256:…')"
+)
+
+
+class OciRef(WireModel):
+    """An OCI artifact reference: a tag, a digest, or a tag with the digest it resolved to.
+
+    A rollout pins the digest when it has one: tags move, digests do not.
+    """
+
+    tag: str | None = None
+    digest: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "OciRef":
+        """Read `tag`, `sha256:<hex>` or `tag@sha256:<hex>`; `RevisionError` otherwise."""
+        if not isinstance(text, str):
+            raise RevisionError(f"revision must be text, got {type(text).__name__}")
+        value = text.strip()
+        tag, sep, digest = value.rpartition("@")
+        if not sep:
+            tag, digest = ("", value) if value.startswith("sha256:") else (value, "")
+        if (tag and not _OCI_TAG.fullmatch(tag)) or (digest and not _DIGEST.fullmatch(digest)):
+            raise RevisionError(f"'{text}' is not an OCI reference: {OCI_HINT}")
+        if not tag and not digest:
+            raise RevisionError(f"'{text}' is not an OCI reference: {OCI_HINT}")
+        return cls(tag=tag or None, digest=digest or None)
+
+    def __str__(self) -> str:
+        if self.tag and self.digest:
+            return f"{self.tag}@{self.digest}"
+        return self.tag or self.digest or ""
+
+
+def is_commit(text: str) -> bool:
+    """Whether `text` is a bare 40-hex commit (a Git track's revision)."""
+    return bool(_SHA.fullmatch(text))
+
+
+def revision_matches(target: str, synced: str | None) -> bool:
+    """Whether Flux's `sourceSyncedCommitId` names the rollout's target revision.
+
+    Git targets are commits, whatever the spelling of `synced` (`branch/sha`,
+    `branch@sha1:sha`). OCI targets compare by digest when they carry one, else by tag;
+    `synced` may read `tag@sha256:…` (Flux) or `tag/sha256:…`.
+    """
+    if not synced:
+        return False
+    if is_commit(target):
+        try:
+            return Revision.parse(synced).commit == target.lower()
+        except RevisionError:
+            return False
+    try:
+        wanted = OciRef.parse(target)
+    except RevisionError:
+        return False
+    tag, _, digest = synced.replace("/sha256:", "@sha256:").rpartition("@")
+    if not tag and not digest.startswith("sha256:"):
+        tag, digest = digest, ""
+    if wanted.digest:
+        return digest == wanted.digest
+    return tag == wanted.tag

@@ -46,6 +46,7 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _CONFIG_NAME = re.compile(r"[a-z0-9]([-.a-z0-9]*[a-z0-9])?")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _GIT_URL = re.compile(r"(https?|ssh)://[^\s/]+/\S+|[\w.-]+@[\w.-]+:\S+")
+_OCI_URL = re.compile(r"oci://[\w.-]+(:\d+)?/[\w./-]+")
 _RESOURCE_GROUP = re.compile(r"[-\w._()]{1,90}")
 
 
@@ -122,28 +123,65 @@ class DriftPolicy(StrEnum):
 
 
 class Source(WireModel):
-    """The Git repository and branch the track follows."""
+    """Where the track's manifests come from: a Git repository and branch, or an OCI
+    repository (`oci://registry/repository`) whose revisions are tags and digests."""
 
     url: str
-    branch: str = Field(min_length=1)
+    branch: str | None = Field(default=None, min_length=1)
+    """The branch a Git source follows (required for Git; not for OCI)."""
     paths: list[str] = Field(default_factory=list)
     """Globs of changed files that start a rollout; empty means any change."""
 
     @field_validator("url")
     @classmethod
-    def _git_url(cls, value: str) -> str:
-        if not _GIT_URL.fullmatch(value.strip()):
+    def _source_url(cls, value: str) -> str:
+        if not (_GIT_URL.fullmatch(value.strip()) or _OCI_URL.fullmatch(value.strip())):
             raise PydanticCustomError(
                 "url",
-                "'{value}' is not a Git URL: use https://host/org/repo, ssh://git@host/org/repo "
-                "or git@host:org/repo",
+                "'{value}' is not a Git or OCI URL: use https://host/org/repo, "
+                "ssh://git@host/org/repo, git@host:org/repo or oci://registry/repository",
                 {"value": value},
             )
         return value.strip()
 
+    @model_validator(mode="after")
+    def _branch_for_git_only(self) -> "Source":
+        if self.is_oci and self.branch is not None:
+            _raise_if(
+                [
+                    _error(
+                        "oci_branch",
+                        ("branch",),
+                        self.branch,
+                        "an OCI source has no branch; its revisions are tags and digests",
+                    )
+                ],
+                "Source",
+            )
+        if not self.is_oci and self.branch is None:
+            _raise_if(
+                [_error("branch", ("branch",), None, "a Git source needs the branch it follows")],
+                "Source",
+            )
+        return self
+
+    @property
+    def is_oci(self) -> bool:
+        return self.url.startswith("oci://")
+
+    @property
+    def oci_repository(self) -> tuple[str, str] | None:
+        """`(registry, repository)` of an OCI source."""
+        if not self.is_oci:
+            return None
+        registry, _, repository = self.url.removeprefix("oci://").partition("/")
+        return registry, repository
+
     @field_validator("branch")
     @classmethod
-    def _branch(cls, value: str) -> str:
+    def _branch(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if value.startswith("refs/") or " " in value or value.endswith("/"):
             raise PydanticCustomError(
                 "branch",
@@ -159,6 +197,17 @@ class Source(WireModel):
             if not path.strip():
                 raise PydanticCustomError("path", "path globs cannot be empty")
         return value
+
+
+class OciTrigger(WireModel):
+    """Container registry pushes that start a rollout of an OCI track: the registry's
+    `ImagePushed`/`ChartPushed` events for this repository with a tag matching the pattern."""
+
+    registry: str = Field(min_length=1)
+    """The registry host, as in `oci://<registry>/...` (e.g. `contoso.azurecr.io`)."""
+    repository: str = Field(min_length=1)
+    tag_pattern: str = Field(default="*", min_length=1)
+    """A glob (`v*`, `release-*`); `*` takes every tag."""
 
 
 class Kustomization(WireModel):
@@ -394,10 +443,12 @@ class TrackSpec(WireModel):
     offline: OfflinePolicy = OfflinePolicy.SKIP
     supersede: SupersedePolicy = SupersedePolicy.QUEUE
     drift: DriftPolicy = DriftPolicy.REPORT
+    oci_trigger: OciTrigger | None = None
 
     @model_validator(mode="after")
     def _waves_are_distinct_and_reachable(self) -> "TrackSpec":
         errors = []
+        errors.extend(_oci_trigger_problems(self.oci_trigger, self.source))
         first_seen: dict[str, int] = {}
         catch_all: int | None = None
         for index, wave in enumerate(self.waves):
@@ -434,6 +485,32 @@ class TrackSpec(WireModel):
             if wave.name == name:
                 return wave
         raise KeyError(f"track '{self.name}' has no wave '{name}'")
+
+
+def _oci_trigger_problems(trigger: OciTrigger | None, source: Source) -> list[InitErrorDetails]:
+    if trigger is None:
+        return []
+    repository = source.oci_repository
+    if repository is None:
+        return [
+            _error(
+                "oci_trigger",
+                ("ociTrigger",),
+                None,
+                "ociTrigger needs an OCI source (oci://registry/repository)",
+            )
+        ]
+    if (trigger.registry.lower(), trigger.repository) != (repository[0].lower(), repository[1]):
+        return [
+            _error(
+                "oci_trigger",
+                ("ociTrigger",),
+                None,
+                f"ociTrigger names {trigger.registry}/{trigger.repository} but the source is "
+                f"{repository[0]}/{repository[1]}",
+            )
+        ]
+    return []
 
 
 def _check_tag_map(value: Any) -> Any:

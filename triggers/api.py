@@ -25,7 +25,7 @@ from shared.documents import parse_document
 from shared.planner import plan_rollout
 from shared.problems import InvalidInput, Problem
 from shared.reasons import Reason
-from shared.revision import Revision, RevisionError
+from shared.revision import OciRef, Revision, RevisionError
 from shared.states import Command, RolloutState, WaveState
 from shared.store import ClusterRecord, RolloutRecord, TrackRecord, Trigger
 from shared.store.records import utc_now
@@ -118,7 +118,7 @@ async def start_rollout(
     if found is None:
         return refuse(404, f"no track '{name}'")
     body = read_json(req, "rollout request")
-    revision = _revision(body)
+    revision = _revision(body, oci=found.track_spec().source.is_oci)
     reason = body.get("reason") if isinstance(body, dict) else None
     trigger = Trigger(kind="api", actor=caller(req), delivery_id=None)
     handed = await hand_over(
@@ -140,7 +140,7 @@ async def preview_plan(req: func.HttpRequest) -> func.HttpResponse:
         return refuse(404, f"no track '{name}'")
     body = read_json(req, "plan request", required=False)
     revision = (
-        _revision(body)
+        _revision(body, oci=found.track_spec().source.is_oci)
         if isinstance(body, dict) and body.get("revision")
         else found.current_revision
     )
@@ -335,7 +335,7 @@ _REASONS = {
 }
 
 
-def _revision(body: Any) -> str:
+def _revision(body: Any, *, oci: bool = False) -> str:
     if not isinstance(body, dict) or "revision" not in body:
         raise InvalidInput(
             "rollout request",
@@ -348,6 +348,8 @@ def _revision(body: Any) -> str:
             ],
         )
     try:
+        if oci:
+            return str(OciRef.parse(body["revision"]))
         return Revision.parse(body["revision"]).commit
     except RevisionError as error:
         raise InvalidInput(

@@ -13,12 +13,14 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 from typing import Any, TypedDict
 
 import azure.durable_functions as df
 
 from orchestrators.common import REVISION_EVENT, TRACK, RevisionRequest, track_instance
 from shared.reasons import Reason
+from shared.revision import is_commit
 from shared.states import RolloutState
 from shared.store import Conflict, Records, RolloutRecord, Trigger
 from shared.store.records import utc_now
@@ -41,9 +43,19 @@ class Handed(TypedDict):
 
 
 def rollout_id(track: str, revision: str, cause: str) -> str:
-    """A readable id unique to (track, revision, cause): `baseline-2b7e0c1-5f3a9c1e`."""
+    """A readable id unique to (track, revision, cause): `baseline-2b7e0c1-5f3a9c1e`
+    (an OCI revision shows its tag: `apps-v1.2.3-5f3a9c1e`)."""
     digest = hashlib.sha256(f"{track}\x1f{revision}\x1f{cause}".encode()).hexdigest()[:8]
-    return f"{track}-{revision[:7]}-{digest}"
+    return f"{track}-{_shown(revision)}-{digest}"
+
+
+def _shown(revision: str) -> str:
+    if is_commit(revision):
+        return revision[:7]
+    tag = revision.split("@", 1)[0]
+    if tag.startswith("sha256:"):
+        tag = tag[7:14]
+    return re.sub(r"[^A-Za-z0-9._-]", "-", tag)[:40]
 
 
 def poll_seconds() -> float:

@@ -1,9 +1,11 @@
-"""Event Grid: Azure tells arcwave about its clusters.
+"""Event Grid: Azure tells arcwave about its clusters and registries.
 
 - `Microsoft.Resources.ResourceWriteSuccess` on a connectedCluster → catch-up;
   on a fluxConfiguration → drift check (report, or revert when the track says so);
 - `Microsoft.ResourceNotifications.HealthResources.AvailabilityStatusChanged` to Available on a
   connectedCluster → catch-up;
+- `Microsoft.ContainerRegistry.ImagePushed` / `ChartPushed` matching an OCI track's
+  `ociTrigger` (registry, repository, tag pattern) → a rollout of `tag@digest`;
 - anything else → one log line.
 
 Every event is deduped on its id; the dedupe record is only marked done once the work is
@@ -11,6 +13,7 @@ handed over, so Event Grid's redelivery of a failed attempt finishes it.
 """
 
 import asyncio
+import fnmatch
 import logging
 import re
 from typing import Any
@@ -19,6 +22,8 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities.runtime import runtime
+from shared.store import Trigger
+from triggers.dispatch import hand_over
 from triggers.fleetwatch import catch_up, check_drift
 
 log = logging.getLogger("arcwave.triggers.events")
@@ -90,3 +95,90 @@ async def _catch_up(
     clusters = await asyncio.to_thread(rt.fleet.describe, [cluster_id])
     for cluster in clusters:
         await catch_up(client, rt, cluster, cause, why)
+
+
+IMAGE_PUSHED = "Microsoft.ContainerRegistry.ImagePushed"
+CHART_PUSHED = "Microsoft.ContainerRegistry.ChartPushed"
+ACR_SOURCE = "acr"
+_REGISTRY = re.compile(r".*/providers/Microsoft\.ContainerRegistry/registries/([^/]+)$", re.I)
+
+
+@bp.function_name("on_acr_event")
+@bp.event_grid_trigger(arg_name="event")
+@bp.durable_client_input(client_name="client")
+async def on_acr_event(event: func.EventGridEvent, client: df.DurableOrchestrationClient) -> None:
+    await handle_push(client, event.id, event.event_type, event.topic or "", event.get_json() or {})
+
+
+async def handle_push(
+    client: df.DurableOrchestrationClient,
+    event_id: str,
+    event_type: str,
+    topic: str,
+    data: dict[str, Any],
+) -> list[str]:
+    """An image or chart pushed to a registry: a rollout on every OCI track whose
+    `ociTrigger` names that registry and repository and whose tag pattern takes the tag."""
+    if event_type not in (IMAGE_PUSHED, CHART_PUSHED):
+        log.info("event %s of type %s ignored", event_id, event_type)
+        return []
+    pushed = registry_push(topic, data)
+    if pushed is None:
+        log.info("event %s: no repository, tag or digest; ignored", event_id)
+        return []
+    registry, repository, tag, digest = pushed
+    rt = runtime()
+    earlier = await asyncio.to_thread(rt.records.deliveries.claim, ACR_SOURCE, event_id)
+    if earlier is not None and earlier.dispatched:
+        log.info("event %s seen before; skipped", event_id)
+        return []
+    started = []
+    for track in await asyncio.to_thread(rt.records.tracks.list):
+        spec = track.track_spec()
+        trigger = spec.oci_trigger
+        if trigger is None or trigger.repository != repository:
+            continue
+        if not _same_registry(trigger.registry, registry):
+            continue
+        if not fnmatch.fnmatchcase(tag, trigger.tag_pattern):
+            log.info(
+                "%s:%s does not match %s of track %s",
+                repository,
+                tag,
+                trigger.tag_pattern,
+                spec.name,
+            )
+            continue
+        revision = f"{tag}@{digest}" if digest else tag
+        handed = await hand_over(
+            client,
+            rt.records,
+            spec,
+            revision,
+            Trigger(kind="oci-push", actor=registry, delivery_id=event_id),
+            f"{ACR_SOURCE}:{event_id}",
+        )
+        started.append(handed["rolloutId"] or "")
+    await asyncio.to_thread(rt.records.deliveries.mark_dispatched, ACR_SOURCE, event_id)
+    return started
+
+
+def registry_push(topic: str, data: dict[str, Any]) -> tuple[str, str, str, str | None] | None:
+    """`(registry host, repository, tag, digest)` of a push event, or None when incomplete."""
+    target: dict[str, Any] = data.get("target") or {}
+    request: dict[str, Any] = data.get("request") or {}
+    if not isinstance(target, dict) or not isinstance(request, dict):
+        return None
+    repository, tag, digest = target.get("repository"), target.get("tag"), target.get("digest")
+    host = request.get("host")
+    if not host:
+        found = _REGISTRY.match(topic)
+        host = f"{found[1]}.azurecr.io" if found else None
+    if not (isinstance(repository, str) and isinstance(tag, str) and isinstance(host, str)):
+        return None
+    return host.lower(), repository, tag, digest if isinstance(digest, str) else None
+
+
+def _same_registry(wanted: str, host: str) -> bool:
+    wanted = wanted.lower()
+    return wanted == host or wanted.split(".", 1)[0] == host.split(".", 1)[0]

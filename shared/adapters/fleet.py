@@ -23,6 +23,9 @@ from io import BytesIO
 from typing import Any
 
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.rest import HttpRequest
+from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
@@ -30,7 +33,13 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from shared import queries
 from shared.adapters.arm import client_options, credential_for, map_arm_error
 from shared.cluster import Cluster, Connectivity
-from shared.desired import cluster_id_of, configuration_id
+from shared.desired import (
+    FLUX_CONFIGURATIONS,
+    OCI_API_VERSION,
+    cluster_id_of,
+    configuration_id,
+    is_oci_body,
+)
 from shared.errors import ArcwaveError, NotFound, PermanentError, Throttled, TransientError
 from shared.health import FluxStatus, Health, assess
 from shared.ratelimit import BucketRegistry
@@ -151,18 +160,12 @@ class FleetGateway:
         return {c: found.get(c.lower()) for c in cluster_ids}
 
     def read_configuration(self, cluster_id: str, configuration_name: str) -> dict[str, Any] | None:
-        """The fluxConfiguration as ARM returns it (wire JSON), or None when absent."""
+        """The fluxConfiguration as ARM returns it (wire JSON, api-version 2025-04-01 so OCI
+        sources show), or None when absent."""
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to read fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
         try:
-            body: dict[str, Any] = self._client(ref).flux_configurations.get(
-                ref.resource_group,
-                "Microsoft.Kubernetes",
-                "connectedClusters",
-                ref.name,
-                configuration_name,
-                cls=lambda response, _model, _headers: json.loads(response.http_response.text()),
-            )
+            body = self._arm(ref, "GET", configuration_name)
         except Exception as error:
             mapped = map_arm_error(error, doing)
             if isinstance(mapped, NotFound):
@@ -191,6 +194,10 @@ class FleetGateway:
         payload = json.dumps(body).encode()
 
         def put() -> None:
+            if is_oci_body(body):
+                # OCI sources need api-version 2025-04-01, newer than the SDK's models.
+                self._arm(ref, "PUT", configuration_name, body)
+                return
             self._client(ref).flux_configurations.begin_create_or_update(
                 ref.resource_group,
                 "Microsoft.Kubernetes",
@@ -202,8 +209,12 @@ class FleetGateway:
                 polling=False,
             )
 
-        commit = body.get("properties", {}).get("gitRepository", {}).get("repositoryRef", {})
-        return self._write(ref, doing, put, f"applied {str(commit.get('commit', ''))[:7]}")
+        props = body.get("properties", {})
+        pin = (props.get("gitRepository") or props.get("ociRepository") or {}).get(
+            "repositoryRef", {}
+        )
+        shown = pin.get("commit") or pin.get("digest") or pin.get("tag") or ""
+        return self._write(ref, doing, put, f"applied {str(shown)[:7]}")
 
     def apply_many(
         self,
@@ -276,6 +287,26 @@ class FleetGateway:
             )
             self._clients[key] = client
         return client
+
+    def _arm(
+        self, ref: ClusterRef, method: str, configuration_name: str, body: Any = None
+    ) -> dict[str, Any] | None:
+        """One ARM call on a fluxConfiguration at `OCI_API_VERSION`, through the SDK client's
+        own pipeline (credential, retries, transport); raises azure-core's errors."""
+        url = (
+            f"{self._settings.arm_endpoint}{ref.id}/providers/"
+            f"{FLUX_CONFIGURATIONS}/{configuration_name}"
+        )
+        request = HttpRequest(method, url, params={"api-version": OCI_API_VERSION}, json=body)
+        pipeline = self._client(ref)._client  # the mgmt client's ARMPipelineClient
+        response = pipeline.send_request(request)
+        if response.status_code >= 400:
+            error_type = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
+            raise error_type(response=response, error_format=ARMErrorFormat)
+        if not response.content:
+            return None
+        result: dict[str, Any] = response.json()
+        return result
 
     def _query_all(self, query: str, subscriptions: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Every row of `query` over `subscriptions`, following `$skipToken` pages."""

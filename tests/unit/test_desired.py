@@ -77,3 +77,22 @@ def test_configuration_ids_round_trip_whatever_the_case() -> None:
     assert cluster_id_of(config.lower()) == CLUSTER.lower()
     with pytest.raises(ValueError, match="not a fluxConfiguration id"):
         cluster_id_of(CLUSTER)
+
+
+def test_an_oci_track_pins_the_digest_or_else_the_tag() -> None:
+    spec = load_track_spec(
+        (ROOT / "scenarios/demo/track.yaml")
+        .read_text()
+        .replace(
+            "url: https://github.com/contoso/fleet-config", "url: oci://contoso.azurecr.io/fleet"
+        )
+        .replace("  branch: main\n", "")
+    )
+    digest = "sha256:" + "ab" * 32
+    props = desired_configuration(spec, f"v1@{digest}")["properties"]
+    assert props["sourceKind"] == "OCIRepository"
+    assert "gitRepository" not in props
+    assert props["ociRepository"]["url"] == "oci://contoso.azurecr.io/fleet"
+    assert props["ociRepository"]["repositoryRef"] == {"digest": digest}
+    tag_only = desired_configuration(spec, "v1")["properties"]["ociRepository"]["repositoryRef"]
+    assert tag_only == {"tag": "v1"}

@@ -1,7 +1,14 @@
 import pytest
 from pydantic import ValidationError
 
-from shared.revision import CommitSha, Revision, RevisionError, parse_commit
+from shared.revision import (
+    CommitSha,
+    OciRef,
+    Revision,
+    RevisionError,
+    parse_commit,
+    revision_matches,
+)
 from shared.wire import WireModel
 
 SHA = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
@@ -77,3 +84,44 @@ def test_commit_field_type_names_the_problem() -> None:
     with pytest.raises(ValidationError) as error:
         Pin(commit="abc")
     assert error.value.errors()[0]["type"] == "commit"
+
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("text", "tag", "digest"),
+    [("v1.2.3", "v1.2.3", None), (DIGEST, None, DIGEST), (f"v1@{DIGEST}", "v1", DIGEST)],
+)
+def test_oci_references(text: str, tag: str | None, digest: str | None) -> None:
+    ref = OciRef.parse(text)
+    assert (ref.tag, ref.digest) == (tag, digest)
+    assert str(ref) == text
+
+
+@pytest.mark.parametrize("text", ["", "sha256:abc", "v1@sha256:xyz", "-bad", "a b", f"@{DIGEST}x"])
+def test_oci_references_are_refused_with_the_accepted_forms(text: str) -> None:
+    with pytest.raises(RevisionError, match="OCI tag"):
+        OciRef.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("target", "synced", "matches"),
+    [
+        (SHA, f"main/{SHA}", True),
+        (SHA, f"main@sha1:{SHA}", True),
+        (SHA, f"main/{'f' * 40}", False),
+        (SHA, None, False),
+        (f"v1@{DIGEST}", f"v1@{DIGEST}", True),
+        (f"v1@{DIGEST}", f"v1/{DIGEST}", True),
+        (f"v1@{DIGEST}", DIGEST, True),
+        (f"v1@{DIGEST}", f"v1@sha256:{'cd' * 32}", False),
+        ("v1", f"v1@{DIGEST}", True),
+        ("v1", f"v2@{DIGEST}", False),
+        ("v1", f"main/{SHA}", False),
+    ],
+)
+def test_revision_matches_both_kinds_of_source(
+    target: str, synced: str | None, matches: bool
+) -> None:
+    assert revision_matches(target, synced) is matches

@@ -134,7 +134,7 @@ def test_snake_case_names_are_accepted_too() -> None:
     [
         ("name", "Baseline", "name", "name", "not a valid track name"),
         ("name", "a" * 64, "name", "name", "at most 63"),
-        ("source.url", "github.com/x", "source.url", "url", "not a Git URL"),
+        ("source.url", "github.com/x", "source.url", "url", "not a Git or OCI URL"),
         ("source.branch", "refs/heads/main", "source.branch", "branch", "not 'refs/heads/main'"),
         ("source.branch", "", "source.branch", "string_too_short", ""),
         ("source.paths", ["ok/**", " "], "source.paths", "path", "cannot be empty"),
@@ -353,3 +353,46 @@ def test_wave_lookup_by_name() -> None:
     assert spec.wave("early").approval
     with pytest.raises(KeyError, match="has no wave 'late'"):
         spec.wave("late")
+
+
+def oci(**changes: Any) -> dict[str, Any]:
+    data = minimal()
+    data["source"] = {"url": "oci://contoso.azurecr.io/fleet/apps"}
+    data.update(changes)
+    return data
+
+
+def test_oci_sources_and_their_trigger() -> None:
+    spec = validate_track_spec(
+        oci(
+            ociTrigger={
+                "registry": "Contoso.azurecr.io",
+                "repository": "fleet/apps",
+                "tagPattern": "v*",
+            }
+        )
+    )
+    assert spec.source.is_oci
+    assert spec.source.oci_repository == ("contoso.azurecr.io", "fleet/apps")
+    assert spec.oci_trigger is not None and spec.oci_trigger.tag_pattern == "v*"
+
+
+def test_an_oci_source_has_no_branch_and_a_git_source_needs_one() -> None:
+    data = oci()
+    data["source"]["branch"] = "main"
+    assert "OCI source has no branch" in problems(data)["source.branch"][1]
+    data = minimal()
+    del data["source"]["branch"]
+    assert "needs the branch" in problems(data)["source.branch"][1]
+
+
+def test_oci_trigger_needs_an_oci_source_of_the_same_repository() -> None:
+    trigger = {"registry": "contoso.azurecr.io", "repository": "fleet/apps"}
+    assert "needs an OCI source" in problems({**minimal(), "ociTrigger": trigger})["ociTrigger"][1]
+    other = {"registry": "contoso.azurecr.io", "repository": "fleet/other"}
+    assert "but the source is" in problems(oci(ociTrigger=other))["ociTrigger"][1]
+
+
+def test_an_oci_spec_round_trips_through_its_stored_form() -> None:
+    spec = validate_track_spec(oci())
+    assert TrackSpec.model_validate(spec.to_wire()) == spec
