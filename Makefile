@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 INFRA_VENV  := .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed
 
-.PHONY: setup infra-tools test lint run clean
+.PHONY: setup infra-tools test lint run demo clean
 
 ## setup: create .venv when missing or stale against the requirements, install everything
 setup: $(STAMP)
@@ -39,9 +39,13 @@ lint: setup
 test: lint infra-tools
 	$(BIN)/python -m pytest -n auto tests
 
-## run: the main job on the embedded local stack
+## run: the demo on the local stack (emulator + devhost), live; keeps serving the API until Ctrl-C
 run: setup
-	$(BIN)/arcwave plan --track scenarios/demo/track.yaml --fleet scenarios/demo/fleet.json
+	$(BIN)/arcwave demo --keep-serving
+
+## demo: the same demo; exits 0 only when the good commit succeeded and the bad one rolled back
+demo: setup
+	$(BIN)/arcwave demo
 
 clean:
 	rm -rf $(VENV) $(INFRA_VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -2,6 +2,7 @@
 
     arcwave validate --track TRACK.yaml
     arcwave plan --track TRACK.yaml --fleet FLEET.json [--json]
+    arcwave demo [--keep-serving] [--port 7071] [--state DIR]
 
 Exit codes: 0 success, 1 unexpected failure, 2 invalid input (the message names the field).
 """
@@ -15,6 +16,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
+from cli.demo import run_demo
 from cli.render import render_plan, render_spec
 from shared.cluster import Cluster, parse_fleet
 from shared.planner import plan_rollout
@@ -68,6 +70,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(handler=_plan)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the emulator and the function app, roll a good and a bad commit, live",
+        description="Start the emulator (scenarios/demo.yaml) and devhost, register the demo "
+        "track, push a good commit and a failing one, and show both rollouts live. Exits 0 only "
+        "when the first succeeds and the second is rolled back after failing on the canary.",
+    )
+    demo.add_argument(
+        "--keep-serving",
+        action="store_true",
+        help="keep the emulator and devhost running after the demo, until Ctrl-C",
+    )
+    demo.add_argument(
+        "--port", type=int, default=7071, help="devhost port for the API (0 picks a free one)"
+    )
+    demo.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="folder for the store, devhost state, TLS and logs (default: a new temporary one)",
+    )
+    demo.set_defaults(handler=run_demo)
     return parser
 
 

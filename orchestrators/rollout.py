@@ -82,6 +82,13 @@ class Stop(Exception):
         self.actor = actor
 
 
+def count(n: int, noun: str) -> str:
+    """`1 wave`, `3 waves`, `2 batches`."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun}es" if noun.endswith(("ch", "s")) else f"{n} {noun}s"
+
+
 @bp.orchestration_trigger(context_name="context", orchestration=ROLLOUT)
 def rollout_orchestrator(context: df.DurableOrchestrationContext) -> Step:
     job: RolloutJob = context.get_input()
@@ -110,7 +117,8 @@ def rollout_orchestrator(context: df.DurableOrchestrationContext) -> Step:
     yield from run.step(
         "planned",
         Reason.PLANNED,
-        f"{total} clusters in {len(plan['waves'])} waves, {plan['excluded']} excluded, "
+        f"{count(total, 'cluster')} in {count(len(plan['waves']), 'wave')}, "
+        f"{plan['excluded']} excluded, "
         f"{plan['unassigned']} unassigned",
     )
     changed: list[str] = []
@@ -159,7 +167,7 @@ def rollout_orchestrator(context: df.DurableOrchestrationContext) -> Step:
     yield from run.step(
         "succeeded",
         Reason.ROLLOUT_SUCCEEDED,
-        f"{job['revision'][:7]} rolled out over {len(plan['waves'])} waves",
+        f"{job['revision'][:7]} rolled out over {count(len(plan['waves']), 'wave')}",
         state=RolloutState.SUCCEEDED,
         event=EventType.ROLLOUT_SUCCEEDED,
         # A catch-up brings clusters to a revision; it never moves the track's last good.
@@ -298,8 +306,8 @@ class Run:
             wave,
             "started",
             Reason.WAVE_STARTED,
-            f"applying {self.job['revision'][:7]} to wave '{name}' ({wave['clusters']} clusters "
-            f"in {wave['batches']} batches)",
+            f"applying {self.job['revision'][:7]} to wave '{name}' "
+            f"({count(wave['clusters'], 'cluster')} in {count(wave['batches'], 'batch')})",
             WaveState.APPLYING,
             state=RolloutState.RUNNING,
             event=EventType.WAVE_STARTED,
@@ -362,7 +370,9 @@ class Run:
     def roll_back(self, changed: list[str], why: str, *, final: RolloutState | None = None) -> Step:
         """Restore every wave this rollout changed, the last one first, and watch each."""
         yield from self.step(
-            "rolling-back", Reason.ROLLING_BACK, f"{why}; rolling back {len(changed)} waves"
+            "rolling-back",
+            Reason.ROLLING_BACK,
+            f"{why}; rolling back {count(len(changed), 'wave')}",
         )
         failures = 0
         restored = 0
@@ -394,11 +404,11 @@ class Run:
             )
         if failures:
             state, reason = final or RolloutState.FAILED, Reason.ROLLBACK_FAILED
-            message = f"{why}; rollback left {failures} clusters unrestored"
+            message = f"{why}; rollback left {count(failures, 'cluster')} unrestored"
             event = EventType.ROLLOUT_FAILED
         else:
             state, reason = final or RolloutState.ROLLED_BACK, Reason.ROLLED_BACK
-            message = f"{why}; {restored} clusters restored"
+            message = f"{why}; {count(restored, 'cluster')} restored"
             event = EventType.ROLLOUT_ROLLED_BACK if final is None else EventType.ROLLOUT_ABORTED
         yield from self.step("finished", reason, message, state=state, event=event)
         return self.outcome(state, reason)

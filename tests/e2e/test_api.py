@@ -14,6 +14,7 @@ from rollout_support import (
     github_push,
     running_stack,
     signed_github,
+    slow_canaries,
     track_spec,
 )
 
@@ -146,3 +147,15 @@ def test_plan_preview_writes_nothing(stack: Stack) -> None:
     assert [len(w["clusters"]) for w in plan["waves"]] == [2, 4, 6]
     assert plan["revision"] == GOOD2
     assert stack.writes() == []
+
+
+def test_a_queued_rollout_can_be_paused_and_resumed(tmp_path: Path) -> None:
+    with running_stack(tmp_path, faults=slow_canaries()) as stack:
+        register(stack)
+        first = api(stack, "POST", "tracks/baseline/rollouts", {"revision": GOOD})[1]
+        stack.wait_state(first["rolloutId"], RolloutState.RUNNING)
+        code, queued = api(stack, "POST", "tracks/baseline/rollouts", {"revision": GOOD2})
+        assert code == 202 and queued["queued"] is True
+        assert api(stack, "POST", f"rollouts/{queued['rolloutId']}/pause")[0] == 202
+        code, body = api(stack, "POST", f"rollouts/{queued['rolloutId']}/resume")
+        assert code == 202, body

@@ -35,9 +35,9 @@ def test_plan_json_is_exactly_the_contract() -> None:
     for wave in plan["waves"]:
         assert list(wave) == ["name", "clusters", "batches"]
         assert sorted(i for b in wave["batches"] for i in b) == sorted(wave["clusters"])
-    assert plan["waves"][0]["clusters"] == [CLUSTER.format("canary-1"), CLUSTER.format("canary-2")]
+    assert plan["waves"][0]["clusters"] == [CLUSTER.format(f"canary-{n}") for n in range(1, 5)]
     assert plan["excluded"] == [
-        {"id": CLUSTER.format("store-016"), "reason": "tag arcwave.io/exclude=true: hardware swap"}
+        {"id": CLUSTER.format("store-012"), "reason": "tag arcwave.io/exclude=true: hardware swap"}
     ]
     assert plan["unassigned"] == []
 
@@ -72,7 +72,7 @@ def test_plan_table_is_readable() -> None:
     assert "Plan for track baseline: 23 of 24 clusters in 3 waves, 1 excluded" in out
     assert "canary: selector ring=canary; gates: soak 30s" in out
     assert "batch 1" in out and "store-007 (offline)" in out
-    assert "store-016: tag arcwave.io/exclude=true: hardware swap" in out
+    assert "store-012: tag arcwave.io/exclude=true: hardware swap" in out
     assert "Traceback" not in result.stderr
 
 
