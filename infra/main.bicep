@@ -339,6 +339,24 @@ module armEvents 'app/arm-events.bicep' = [
   }
 ]
 
+module healthEvents 'app/health-events.bicep' = [
+  for topic in armEventTopics: {
+    name: 'health-events-${uniqueString(topic.subscriptionId, resourceToken)}'
+    scope: resourceGroup(topic.subscriptionId, topic.resourceGroup)
+    dependsOn: [
+      functionApp
+    ]
+    params: {
+      topicName: '${abbrs.eventGridSystemTopics}health-${resourceToken}'
+      createSubscription: deployEventSubscriptions
+      subscriptionName: '${abbrs.eventGridEventSubscriptions}arcwave-health-${resourceToken}'
+      functionAppUrl: functionApp.outputs.url
+      eventGridExtensionKey: deployEventSubscriptions ? listKeys('${site.id}/host/default', '2024-04-01').systemKeys.eventgrid_extension : ''
+      tags: tags
+    }
+  }
+]
+
 module acrEvents 'app/acr-events.bicep' = if (!empty(acrResourceId)) {
   name: 'acr-events-${resourceToken}'
   scope: resourceGroup(split(acrResourceId, '/')[2], split(acrResourceId, '/')[4])

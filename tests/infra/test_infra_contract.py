@@ -210,17 +210,28 @@ def test_infra_keeps_every_role_assignment_in_the_rbac_module_with_a_guid_name()
 def test_infra_event_grid_delivers_arm_writes_and_acr_pushes_to_the_trigger_functions() -> None:
     arm = bicep("app/arm-events.bicep")
     acr = bicep("app/acr-events.bicep")
+    health = bicep("app/health-events.bicep")
+    assert "topicType: 'Microsoft.ResourceNotifications.HealthResources'" in health
+    assert "param functionName string = 'on_arm_event'" in health
+    assert "'Microsoft.Kubernetes/connectedClusters'" in health
     assert "topicType: 'Microsoft.Resources.Subscriptions'" in arm
     assert "param functionName string = 'on_arm_event'" in arm
     assert "'Microsoft.Kubernetes/connectedClusters/write'" in arm
     assert "'Microsoft.KubernetesConfiguration/fluxConfigurations/write'" in arm
     assert "topicType: 'Microsoft.ContainerRegistry.Registries'" in acr
     assert "param functionName string = 'on_acr_event'" in acr
-    for text in (arm, acr):
+    for text in (arm, acr, health):
         assert "endpointType: 'WebHook'" in text
         assert "/runtime/webhooks/eventgrid?functionName=${functionName}&code=" in text
     main = bicep("main.bicep")
-    assert main.count("systemKeys.eventgrid_extension") == 2
+    assert main.count("systemKeys.eventgrid_extension") == 3
+
+
+def test_infra_event_grid_functions_exist_in_the_app() -> None:
+    # get_functions() may only run once per process, so read the registration instead.
+    source = (REPO / "triggers/events.py").read_text()
+    for name in ("on_arm_event", "on_acr_event"):
+        assert f'@bp.function_name("{name}")' in source
 
 
 EXPECTED_URL_OUTPUTS = {
