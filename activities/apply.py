@@ -22,17 +22,6 @@ log = logging.getLogger("arcwave.activities.apply")
 bp = df.Blueprint()
 
 
-def batch_records(rt: Runtime, ref: BatchRef) -> list[ClusterRecord]:
-    """The cluster records of one batch of one wave of a rollout."""
-    docs = rt.records.store.query(
-        ClusterRecord.container,
-        ref["track"],
-        where={"lastRolloutId": ref["rolloutId"], "wave": ref["wave"], "batch": ref["batch"]},
-        order_by="id",
-    )
-    return [ClusterRecord.from_document(d) for d in docs]
-
-
 def apply(rt: Runtime, ref: BatchRef) -> ApplyResult:
     rollout = rt.records.rollouts.get(ref["track"], ref["rolloutId"])
     held = held_reason(control_of(rollout))
@@ -40,7 +29,9 @@ def apply(rt: Runtime, ref: BatchRef) -> ApplyResult:
         log.info("rollout %s wave %s: not applying, %s", ref["rolloutId"], ref["wave"], held)
         return ApplyResult(applied=0, failed=0, skipped=0, held=held)
     spec = rt.records.tracks.get(ref["track"]).track_spec()
-    records = batch_records(rt, ref)
+    records = rt.records.clusters.list(
+        ref["track"], rollout=ref["rolloutId"], wave=ref["wave"], batch=ref["batch"]
+    )
     revision = ref["revision"]
     now = utc_now()
     skipped: list[ClusterRecord] = []

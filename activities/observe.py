@@ -31,19 +31,9 @@ DIRECT_READ_LIMIT = 20
 REMOVED = Health(state=HealthState.HEALTHY, reason=Reason.ROLLED_BACK, message="removed")
 
 
-def wave_records(rt: Runtime, track: str, rollout_id: str, wave: str) -> list[ClusterRecord]:
-    docs = rt.records.store.query(
-        ClusterRecord.container,
-        track,
-        where={"lastRolloutId": rollout_id, "wave": wave},
-        order_by="id",
-    )
-    return [ClusterRecord.from_document(d) for d in docs]
-
-
 def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
     spec = rt.records.tracks.get(req["track"]).track_spec()
-    records = wave_records(rt, req["track"], req["rolloutId"], req["wave"])
+    records = rt.records.clusters.list(req["track"], rollout=req["rolloutId"], wave=req["wave"])
     if req["recheck"]:
         watched = [r for r in records if r.state is ClusterState.HEALTHY]
     else:

@@ -17,7 +17,7 @@ from activities.runtime import Runtime, control_of, runtime
 from shared.events import EventType, lifecycle_event
 from shared.reasons import Reason
 from shared.states import ClusterState, RolloutState, WaveState
-from shared.store import ClusterRecord, Conflict, RolloutRecord, TrackRecord, Trigger, WaveStatus
+from shared.store import Conflict, RolloutRecord, TrackRecord, Trigger, WaveStatus
 from shared.store.records import utc_now
 
 log = logging.getLogger("arcwave.activities.record")
@@ -130,12 +130,9 @@ def _advance_last_good(rt: Runtime, rollout: RolloutRecord, now: Any, *, track_t
                 update={"last_good_revision": rollout.revision, "updated_at": now}
             ),
         )
-    docs = rt.records.store.query(
-        ClusterRecord.container,
-        rollout.track,
-        where={"lastRolloutId": rollout.id, "state": ClusterState.HEALTHY.value},
+    healthy = rt.records.clusters.list(
+        rollout.track, rollout=rollout.id, state=ClusterState.HEALTHY
     )
-    healthy = [ClusterRecord.from_document(d) for d in docs]
     rt.records.clusters.save_wave(
         [
             r.model_copy(update={"last_good_revision": rollout.revision, "updated_at": now})

@@ -12,7 +12,6 @@ import logging
 import azure.durable_functions as df
 
 from activities.contracts import RESTORE, RestoreRequest, RestoreResult
-from activities.observe import wave_records
 from activities.runtime import Runtime, runtime
 from shared.desired import desired_configuration
 from shared.reasons import Reason
@@ -30,7 +29,7 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
     name = spec.configuration.name
     changed = [
         r
-        for r in wave_records(rt, req["track"], req["rolloutId"], req["wave"])
+        for r in rt.records.clusters.list(req["track"], rollout=req["rolloutId"], wave=req["wave"])
         if r.desired_revision == req["revision"]
     ]
     now = utc_now()

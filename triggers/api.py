@@ -27,7 +27,7 @@ from shared.problems import InvalidInput, Problem
 from shared.reasons import Reason
 from shared.revision import OciRef, Revision, RevisionError
 from shared.states import Command, RolloutState, WaveState
-from shared.store import ClusterRecord, RolloutRecord, TrackRecord, Trigger
+from shared.store import RolloutRecord, TrackRecord, Trigger
 from shared.store.records import utc_now
 from shared.trackspec import validate_track_spec
 from triggers.commands import refusal
@@ -210,7 +210,9 @@ async def get_rollout(req: func.HttpRequest) -> func.HttpResponse:
     rollout = await _find_rollout(req.route_params.get("id", ""))
     if rollout is None:
         return refuse(404, f"no rollout '{req.route_params.get('id', '')}'")
-    clusters = await asyncio.to_thread(_rollout_clusters, rollout)
+    clusters = await asyncio.to_thread(
+        runtime().records.clusters.list, rollout.track, rollout=rollout.id
+    )
     return answer(rollout_detail(rollout, clusters))
 
 
@@ -360,16 +362,4 @@ def _revision(body: Any, *, oci: bool = False) -> str:
 async def _find_rollout(rollout_id: str) -> RolloutRecord | None:
     if not rollout_id or len(rollout_id) > 200:
         return None
-    store = runtime().records.store
-    docs = await asyncio.to_thread(
-        store.query, RolloutRecord.container, None, where={"id": rollout_id}, limit=1
-    )
-    return RolloutRecord.from_document(docs[0]) if docs else None
-
-
-def _rollout_clusters(rollout: RolloutRecord) -> list[ClusterRecord]:
-    store = runtime().records.store
-    docs = store.query(
-        ClusterRecord.container, rollout.track, where={"lastRolloutId": rollout.id}, order_by="id"
-    )
-    return [ClusterRecord.from_document(d) for d in docs]
+    return await asyncio.to_thread(runtime().records.rollouts.find_by_id, rollout_id)

@@ -468,6 +468,11 @@ class RolloutRepository(_Repository[RolloutRecord]):
         )
         return [RolloutRecord.from_document(d) for d in docs]
 
+    def find_by_id(self, id: str) -> RolloutRecord | None:
+        """A rollout by id alone, whatever its track (a cross-partition query)."""
+        docs = self.store.query(self.container, None, where={"id": id}, limit=1)
+        return RolloutRecord.from_document(docs[0]) if docs else None
+
 
 class ClusterRepository(_Repository[ClusterRecord]):
     model = ClusterRecord
@@ -499,13 +504,20 @@ class ClusterRepository(_Repository[ClusterRecord]):
         self,
         track: str,
         *,
+        rollout: str | None = None,
         wave: str | None = None,
+        batch: int | None = None,
         state: ClusterState | None = None,
     ) -> list[ClusterRecord]:
-        """The cluster records of a track, by cluster id; optionally of one wave or state."""
-        where: dict[str, str] = {}
+        """The cluster records of a track, by cluster id; optionally only those of one
+        rollout's plan, of one wave, of one batch, or in one state."""
+        where: dict[str, str | int] = {}
+        if rollout is not None:
+            where["lastRolloutId"] = rollout
         if wave is not None:
             where["wave"] = wave
+        if batch is not None:
+            where["batch"] = batch
         if state is not None:
             where["state"] = state.value
         docs = self.store.query(self.container, track, where=where, order_by="id")
