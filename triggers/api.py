@@ -121,9 +121,7 @@ async def start_rollout(
     revision = _revision(body, oci=found.track_spec().source.is_oci)
     reason = body.get("reason") if isinstance(body, dict) else None
     trigger = Trigger(kind="api", actor=caller(req), delivery_id=None)
-    handed = await hand_over(
-        client, records, found.track_spec(), revision, trigger, uuid.uuid4().hex
-    )
+    handed = await hand_over(client, records, found, revision, trigger, uuid.uuid4().hex)
     log.info(
         "rollout of %s on %s requested by %s: %s", revision[:7], name, trigger.actor, reason or "-"
     )

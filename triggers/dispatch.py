@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import AsyncIterator
 from typing import Any, TypedDict
 
 import azure.durable_functions as df
@@ -22,9 +23,8 @@ from orchestrators.common import REVISION_EVENT, TRACK, RevisionRequest, track_i
 from shared.reasons import Reason
 from shared.revision import is_commit
 from shared.states import RolloutState
-from shared.store import Conflict, Records, RolloutRecord, Trigger
+from shared.store import Conflict, Records, RolloutRecord, TrackRecord, Trigger
 from shared.store.records import utc_now
-from shared.trackspec import TrackSpec
 
 log = logging.getLogger("arcwave.triggers.dispatch")
 
@@ -66,10 +66,26 @@ def poll_seconds() -> float:
         return DEFAULT_POLL_SECONDS
 
 
+@contextlib.asynccontextmanager
+async def handing_over(records: Records, source: str, delivery_id: str) -> AsyncIterator[bool]:
+    """Claim a delivery (webhook or event id) for the block.
+
+    Yields True when an earlier attempt already handed its work over: the caller answers that
+    it is a duplicate. Otherwise the delivery is marked handed over only when the block ends
+    without an error, so a crash in between makes the sender's redelivery finish the job.
+    """
+    earlier = await asyncio.to_thread(records.deliveries.claim, source, delivery_id)
+    if earlier is not None and earlier.dispatched:
+        yield True
+        return
+    yield False
+    await asyncio.to_thread(records.deliveries.mark_dispatched, source, delivery_id)
+
+
 async def hand_over(
     client: df.DurableOrchestrationClient,
     records: Records,
-    spec: TrackSpec,
+    track: TrackRecord,
     revision: str,
     trigger: Trigger,
     cause: str,
@@ -77,8 +93,8 @@ async def hand_over(
     clusters: list[str] | None = None,
 ) -> Handed:
     """Record the rollout and send it to its track; safe to repeat for the same cause."""
+    spec = track.track_spec()
     rid = rollout_id(spec.name, revision, cause)
-    track = await asyncio.to_thread(records.tracks.get, spec.name)
     queued = track.active_rollout_id not in (None, rid)
     now = utc_now()
     with contextlib.suppress(Conflict):

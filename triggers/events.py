@@ -21,9 +21,9 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runtime import runtime
+from activities.runtime import Runtime, runtime
 from shared.store import Trigger
-from triggers.dispatch import hand_over
+from triggers.dispatch import hand_over, handing_over
 from triggers.fleetwatch import catch_up, check_drift
 
 log = logging.getLogger("arcwave.triggers.events")
@@ -55,11 +55,21 @@ async def handle(
     client: df.DurableOrchestrationClient, event_id: str, event_type: str, data: dict[str, Any]
 ) -> None:
     rt = runtime()
-    earlier = await asyncio.to_thread(rt.records.deliveries.claim, SOURCE, event_id)
-    if earlier is not None and earlier.dispatched:
-        log.info("event %s seen before; skipped", event_id)
-        return
-    cause = f"{SOURCE}:{event_id}"
+    async with handing_over(rt.records, SOURCE, event_id) as seen:
+        if seen:
+            log.info("event %s seen before; skipped", event_id)
+            return
+        await _dispatch(client, rt, event_id, event_type, data, f"{SOURCE}:{event_id}")
+
+
+async def _dispatch(
+    client: df.DurableOrchestrationClient,
+    rt: Runtime,
+    event_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    cause: str,
+) -> None:
     if event_type == WRITE_SUCCESS:
         uri = str(data.get("resourceUri") or "")
         configuration = _CONFIGURATION.fullmatch(uri)
@@ -85,7 +95,6 @@ async def handle(
             )
     else:
         log.info("event %s of type %s ignored", event_id, event_type)
-    await asyncio.to_thread(rt.records.deliveries.mark_dispatched, SOURCE, event_id)
 
 
 async def _catch_up(
@@ -128,38 +137,35 @@ async def handle_push(
         return []
     registry, repository, tag, digest = pushed
     rt = runtime()
-    earlier = await asyncio.to_thread(rt.records.deliveries.claim, ACR_SOURCE, event_id)
-    if earlier is not None and earlier.dispatched:
-        log.info("event %s seen before; skipped", event_id)
-        return []
-    started = []
-    for track in await asyncio.to_thread(rt.records.tracks.list):
-        spec = track.track_spec()
-        trigger = spec.oci_trigger
-        if trigger is None or trigger.repository != repository:
-            continue
-        if not _same_registry(trigger.registry, registry):
-            continue
-        if not fnmatch.fnmatchcase(tag, trigger.tag_pattern):
-            log.info(
-                "%s:%s does not match %s of track %s",
-                repository,
-                tag,
-                trigger.tag_pattern,
-                spec.name,
+    started: list[str] = []
+    async with handing_over(rt.records, ACR_SOURCE, event_id) as seen:
+        if seen:
+            log.info("event %s seen before; skipped", event_id)
+            return []
+        for track in await asyncio.to_thread(rt.records.tracks.list):
+            trigger = track.track_spec().oci_trigger
+            if trigger is None or trigger.repository != repository:
+                continue
+            if not _same_registry(trigger.registry, registry):
+                continue
+            if not fnmatch.fnmatchcase(tag, trigger.tag_pattern):
+                log.info(
+                    "%s:%s does not match %s of track %s",
+                    repository,
+                    tag,
+                    trigger.tag_pattern,
+                    track.id,
+                )
+                continue
+            handed = await hand_over(
+                client,
+                rt.records,
+                track,
+                f"{tag}@{digest}" if digest else tag,
+                Trigger(kind="oci-push", actor=registry, delivery_id=event_id),
+                f"{ACR_SOURCE}:{event_id}",
             )
-            continue
-        revision = f"{tag}@{digest}" if digest else tag
-        handed = await hand_over(
-            client,
-            rt.records,
-            spec,
-            revision,
-            Trigger(kind="oci-push", actor=registry, delivery_id=event_id),
-            f"{ACR_SOURCE}:{event_id}",
-        )
-        started.append(handed["rolloutId"] or "")
-    await asyncio.to_thread(rt.records.deliveries.mark_dispatched, ACR_SOURCE, event_id)
+            started.append(handed["rolloutId"] or "")
     return started
 
 

@@ -36,25 +36,40 @@ async def catch_up(
     client: df.DurableOrchestrationClient, rt: Runtime, cluster: Cluster, cause: str, why: str
 ) -> list[Handed]:
     """Bring `cluster` to each of its tracks' last good revision where it is not there yet."""
-    if cluster.is_offline or cluster.exclusion:
-        return []
     handed = []
     for track in await asyncio.to_thread(rt.records.tracks.list):
-        spec = track.track_spec()
-        target = track.last_good_revision
-        if target is None or outside_selection(spec.fleet, cluster):
-            continue
         record = await asyncio.to_thread(rt.records.clusters.find, track.id, cluster.id)
-        if record is not None and (
-            record.state.is_open
-            or (record.state is ClusterState.HEALTHY and record.applied_revision == target)
-        ):
-            continue
-        trigger = Trigger(kind="catch-up", actor=why)
-        handed.append(
-            await hand_over(client, rt.records, spec, target, trigger, cause, clusters=[cluster.id])
-        )
-        log.info("catching %s up to %s on track %s (%s)", cluster.name, target[:7], spec.name, why)
+        item = await catch_up_on(client, rt, track, cluster, record, cause, why)
+        if item is not None:
+            handed.append(item)
+    return handed
+
+
+async def catch_up_on(
+    client: df.DurableOrchestrationClient,
+    rt: Runtime,
+    track: TrackRecord,
+    cluster: Cluster,
+    record: ClusterRecord | None,
+    cause: str,
+    why: str,
+) -> Handed | None:
+    """Catch `cluster` (whose record on `track` is `record`) up on one track, if it needs it."""
+    target = track.last_good_revision
+    if target is None or cluster.is_offline or cluster.exclusion:
+        return None
+    if outside_selection(track.track_spec().fleet, cluster):
+        return None
+    if record is not None and (
+        record.state.is_open
+        or (record.state is ClusterState.HEALTHY and record.applied_revision == target)
+    ):
+        return None
+    trigger = Trigger(kind="catch-up", actor=why)
+    handed = await hand_over(
+        client, rt.records, track, target, trigger, cause, clusters=[cluster.id]
+    )
+    log.info("catching %s up to %s on track %s (%s)", cluster.name, target[:7], track.id, why)
     return handed
 
 
@@ -65,37 +80,51 @@ async def check_drift(
     configuration: str,
     cause: str,
 ) -> list[str]:
-    """Compare the configuration on the cluster with what arcwave wrote; act on drift."""
+    """Compare the configuration on the cluster with what arcwave wrote; act on drift.
+    Returns the tracks on which it drifted."""
     drifted: list[str] = []
     for track in await asyncio.to_thread(rt.records.tracks.list):
-        spec = track.track_spec()
-        if spec.configuration.name != configuration:
+        if track.track_spec().configuration.name != configuration:
             continue
         record = await asyncio.to_thread(rt.records.clusters.find, track.id, cluster_id)
-        if record is None or record.desired_revision is None or record.state.is_open:
-            continue
-        actual = await asyncio.to_thread(rt.fleet.read_configuration, cluster_id, configuration)
-        found = (
-            ["the configuration was deleted"]
-            if actual is None
-            else differences(desired_configuration(spec, record.desired_revision), actual)
-        )
-        if not found:
-            continue
-        drifted.append(track.id)
-        await _report(rt, track, record, found, cause)
-        if spec.drift is DriftPolicy.REVERT:
-            trigger = Trigger(kind="drift-revert", actor="arcwave")
-            await hand_over(
-                client,
-                rt.records,
-                spec,
-                record.desired_revision,
-                trigger,
-                cause,
-                clusters=[record.cluster_id],
-            )
+        if record is not None and await check_drift_on(client, rt, track, record, cause):
+            drifted.append(track.id)
     return drifted
+
+
+async def check_drift_on(
+    client: df.DurableOrchestrationClient,
+    rt: Runtime,
+    track: TrackRecord,
+    record: ClusterRecord,
+    cause: str,
+) -> bool:
+    """Check one cluster of one track for drift; report it (and revert when asked)."""
+    if record.desired_revision is None or record.state.is_open:
+        return False
+    spec = track.track_spec()
+    name = spec.configuration.name
+    actual = await asyncio.to_thread(rt.fleet.read_configuration, record.cluster_id, name)
+    found = (
+        ["the configuration was deleted"]
+        if actual is None
+        else differences(desired_configuration(spec, record.desired_revision), actual)
+    )
+    if not found:
+        return False
+    await _report(rt, track, record, found, cause)
+    if spec.drift is DriftPolicy.REVERT:
+        trigger = Trigger(kind="drift-revert", actor="arcwave")
+        await hand_over(
+            client,
+            rt.records,
+            track,
+            record.desired_revision,
+            trigger,
+            cause,
+            clusters=[record.cluster_id],
+        )
+    return True
 
 
 async def _report(

@@ -33,7 +33,7 @@ from shared.webhooks import (
     pushes_in,
     track_matches,
 )
-from triggers.dispatch import Handed, hand_over
+from triggers.dispatch import Handed, hand_over, handing_over
 from triggers.http import answer, guarded, refuse
 
 log = logging.getLogger("arcwave.triggers.git")
@@ -70,26 +70,27 @@ async def git_webhook(
         return answer({"ignored": result.reason})
     pushes = pushes_in(result)
     delivery_id = pushes[0].delivery_id
-    earlier = await asyncio.to_thread(rt.records.deliveries.claim, name, delivery_id)
-    if earlier is not None and earlier.dispatched:
-        return answer({"duplicate": True})
-    specs = [t.track_spec() for t in await asyncio.to_thread(rt.records.tracks.list)]
     handed: list[Handed] = []
     ignored: list[str] = []
-    for push in pushes:
-        following = [s for s in specs if track_matches(s.source, push)]
-        if not following and any(_same_repository(s.source.url, push) for s in specs):
-            ignored.append(f"branch '{push.branch}' is not followed by any track")
-        for spec in following:
-            if not paths_wanted(spec.source, push):
-                ignored.append(f"no change under the paths of track '{spec.name}'")
-                continue
-            trigger = Trigger(
-                kind=f"git:{name}", actor=push.pusher or name, delivery_id=delivery_id
-            )
-            cause = f"{name}:{delivery_id}"
-            handed.append(await hand_over(client, rt.records, spec, push.commit, trigger, cause))
-    await asyncio.to_thread(rt.records.deliveries.mark_dispatched, name, delivery_id)
+    async with handing_over(rt.records, name, delivery_id) as seen:
+        if seen:
+            return answer({"duplicate": True})
+        tracks = [(t, t.track_spec()) for t in await asyncio.to_thread(rt.records.tracks.list)]
+        for push in pushes:
+            following = [(t, s) for t, s in tracks if track_matches(s.source, push)]
+            if not following and any(_same_repository(s.source.url, push) for _, s in tracks):
+                ignored.append(f"branch '{push.branch}' is not followed by any track")
+            for track, spec in following:
+                if not paths_wanted(spec.source, push):
+                    ignored.append(f"no change under the paths of track '{spec.name}'")
+                    continue
+                trigger = Trigger(
+                    kind=f"git:{name}", actor=push.pusher or name, delivery_id=delivery_id
+                )
+                cause = f"{name}:{delivery_id}"
+                handed.append(
+                    await hand_over(client, rt.records, track, push.commit, trigger, cause)
+                )
     if handed:
         return answer({"tracks": handed}, 202)
     if ignored:

@@ -14,7 +14,7 @@ import azure.functions as func
 
 from activities.runtime import runtime
 from shared.states import ClusterState, HealthState
-from triggers.fleetwatch import catch_up, check_drift, stamp
+from triggers.fleetwatch import catch_up_on, check_drift_on, stamp
 
 log = logging.getLogger("arcwave.triggers.sweep")
 bp = df.Blueprint()
@@ -48,14 +48,12 @@ async def drift_sweep(timer: func.TimerRequest, client: df.DurableOrchestrationC
         )
         for record in settled:
             if health[record.cluster_id].state is not HealthState.HEALTHY:
-                found = await check_drift(
-                    client, rt, record.cluster_id, spec.configuration.name, cause
-                )
-                drifted += bool(found)
+                drifted += await check_drift_on(client, rt, track, record, cause)
         for cluster in fleet:
             known = records.get(cluster.id.lower())
             if known is None or known.state is ClusterState.SKIPPED:
-                caught += len(await catch_up(client, rt, cluster, cause, "sweep"))
+                handed = await catch_up_on(client, rt, track, cluster, known, cause, "sweep")
+                caught += handed is not None
     log.info(
         "sweep: %d catch-ups, %d drifted clusters%s",
         caught,
