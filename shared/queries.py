@@ -52,20 +52,6 @@ def describe_clusters(cluster_ids: Iterable[str]) -> str:
     )
 
 
-def cluster_connectivity(cluster_ids: Iterable[str]) -> str:
-    """Connectivity of the given clusters."""
-    return "\n".join(
-        [
-            "resources",
-            f"| where type =~ {quote(CONNECTED_CLUSTERS)}",
-            f"| where id in~ {_in(cluster_ids)}",
-            "| extend connectivityStatus = tostring(properties.connectivityStatus)",
-            "| project id, connectivityStatus",
-            "| order by id asc",
-        ]
-    )
-
-
 def flux_configurations(configuration_ids: Iterable[str]) -> str:
     """The given fluxConfigurations with their status properties."""
     return "\n".join(

@@ -152,11 +152,7 @@ class FleetGateway:
 
     def connectivity(self, cluster_ids: Sequence[str]) -> dict[str, Connectivity | None]:
         """Current connectivity of each cluster (None when Resource Graph does not know it)."""
-        found: dict[str, Connectivity | None] = {}
-        subscriptions = sorted({ClusterRef.parse(c).subscription_id.lower() for c in cluster_ids})
-        for chunk in _chunks(cluster_ids, IDS_PER_QUERY):
-            for row in self._query_all(queries.cluster_connectivity(chunk), subscriptions):
-                found[row["id"].lower()] = _connectivity(row.get("connectivityStatus"))
+        found = {c.id.lower(): c.connectivity_status for c in self.describe(cluster_ids)}
         return {c: found.get(c.lower()) for c in cluster_ids}
 
     def read_configuration(self, cluster_id: str, configuration_name: str) -> dict[str, Any] | None:
@@ -361,13 +357,6 @@ def _kind(error: ArcwaveError) -> str:
     if isinstance(error, TransientError):
         return "Transient"
     return getattr(error, "code", "Permanent")
-
-
-def _connectivity(value: Any) -> Connectivity | None:
-    try:
-        return Connectivity(value) if value else None
-    except ValueError:
-        return None
 
 
 def _hms_seconds(text: str) -> float:

@@ -40,7 +40,7 @@ def test_literals_are_escaped() -> None:
 
 def test_health_queries_filter_by_id() -> None:
     ids = ["/subscriptions/s/resourceGroups/r/providers/Microsoft.Kubernetes/connectedClusters/a"]
-    assert f"| where id in~ ('{ids[0]}')" in queries.cluster_connectivity(ids)
+    assert f"| where id in~ ('{ids[0]}')" in queries.describe_clusters(ids)
     flux = queries.flux_configurations([ids[0] + "/providers/x/fluxConfigurations/b"])
     assert flux.startswith("kubernetesconfigurationresources\n")
     assert "| project id, name, properties" in flux
