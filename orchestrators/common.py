@@ -124,6 +124,18 @@ def record(listener: Listener, step: ProgressRecord) -> Step:
     return control
 
 
+def wait_for_control(listener: Listener, ref: RolloutRef, until: datetime | None = None) -> Step:
+    """Sleep until an operator changes something (or `until`); the fresh control block, or
+    None when `until` passed first."""
+    listener.take(CONTROL_EVENT)
+    wake = until or listener.context.current_utc_datetime + IDLE_WAIT
+    woke = yield from listener.sleep(wake, wake_on=(CONTROL_EVENT,))
+    if not woke and until is not None:
+        return None
+    control: Control = yield from read_control(listener, ref)
+    return control
+
+
 def read_control(listener: Listener, ref: RolloutRef) -> Step:
     task = listener.context.call_activity_with_retry(READ_CONTROL, ACTIVITY_RETRY, ref)
     control: Control = yield from listener.call(task)

@@ -13,7 +13,7 @@
 Every decision is recorded with its reason; orchestrations pass names and counts only.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypedDict
 
 import azure.durable_functions as df
@@ -35,13 +35,13 @@ from activities.contracts import (
 from orchestrators.common import (
     ACTIVITY_RETRY,
     CONTROL_EVENT,
-    IDLE_WAIT,
     ROLLOUT,
     WAVE,
     Listener,
     Step,
     read_control,
     record,
+    wait_for_control,
     wave_instance,
 )
 from orchestrators.wave import WaveJob, WaveOutcome
@@ -229,17 +229,6 @@ class Run:
         control = yield from self.step(f"wave/{wave['name']}/{key}", reason, message, **fields)
         return control
 
-    def wait_for_control(self, until: datetime | None = None) -> Step:
-        """Sleep until an operator changes something (or `until`); the fresh control block,
-        or None when `until` passed first."""
-        self.listener.take(CONTROL_EVENT)
-        wake = until or self.context.current_utc_datetime + IDLE_WAIT
-        woke = yield from self.listener.sleep(wake, wake_on=(CONTROL_EVENT,))
-        if not woke and until is not None:
-            return None
-        control: Control = yield from read_control(self.listener, self.ref)
-        return control
-
     def safe_point(self) -> Step:
         """Hold here while paused; raise `Stop` when aborted or superseded."""
         control = self.control or (yield from read_control(self.listener, self.ref))
@@ -257,7 +246,7 @@ class Run:
                 state=RolloutState.PAUSED,
             )
             while held_reason(control) == "paused":
-                control = yield from self.wait_for_control()
+                control = yield from wait_for_control(self.listener, self.ref)
             if held_reason(control) is None:
                 control = yield from self.step(
                     f"resumed/{self.pauses}",
@@ -286,7 +275,7 @@ class Run:
             held = held_reason(control)
             if held in ("aborted", "superseded"):
                 raise Stop(held)
-            fresh = yield from self.wait_for_control(give_up)
+            fresh = yield from wait_for_control(self.listener, self.ref, give_up)
             if fresh is None:
                 raise Stop("approval-timeout", actor="arcwave")
             control = fresh
@@ -342,7 +331,7 @@ class Run:
         )
         end = self.context.current_utc_datetime + timedelta(seconds=wave["soakSeconds"])
         while True:
-            control = yield from self.wait_for_control(end)
+            control = yield from wait_for_control(self.listener, self.ref, end)
             if control is None:
                 break
             held = held_reason(control)

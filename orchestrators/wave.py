@@ -31,11 +31,10 @@ from orchestrators.common import (
     ACTIVITY_RETRY,
     CONTROL_EVENT,
     HEALTH_EVENT,
-    IDLE_WAIT,
     WAVE,
     Listener,
     Step,
-    read_control,
+    wait_for_control,
 )
 
 bp = df.Blueprint()
@@ -98,11 +97,7 @@ def apply_when_free(listener: Listener, batch: BatchRef) -> Step:
             {"wave": batch["wave"], "batch": batch["batch"] + 1, "held": "paused"}
         )
         while True:
-            listener.take(CONTROL_EVENT)
-            yield from listener.sleep(
-                context.current_utc_datetime + IDLE_WAIT, wake_on=(CONTROL_EVENT,)
-            )
-            control = yield from read_control(listener, batch)
+            control = yield from wait_for_control(listener, batch)
             if held_reason(control) != "paused":
                 break
 
