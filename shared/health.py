@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field
 
 from shared.cluster import Connectivity
 from shared.reasons import Reason
-from shared.revision import Revision, RevisionError, revision_matches
+from shared.revision import Revision, RevisionError, revision_matches, short_revision
 from shared.states import HealthState
 from shared.wire import WireModel
 
@@ -86,7 +86,7 @@ def assess(
 ) -> Health:
     """Judge one cluster for `target_commit`: a full, lower-case sha for Git tracks, an OCI
     reference (`tag@sha256:…`) for OCI tracks."""
-    short = _short(target_commit)
+    short = short_revision(target_commit)
     if flux is not None:
         if (flux.provisioning_state or "").lower() == "failed":
             detail = f": {_trim(flux.error_message)}" if flux.error_message else ""
@@ -145,7 +145,7 @@ def _describe(status: ObjectStatus | None) -> str:
 
 
 def _progress_message(target_commit: str, flux: FluxStatus | None) -> str:
-    short = _short(target_commit)
+    short = short_revision(target_commit)
     if flux is None:
         return f"waiting for the fluxConfiguration pinned to {short}"
     if not flux.source_synced_commit_id or (
@@ -154,18 +154,9 @@ def _progress_message(target_commit: str, flux: FluxStatus | None) -> str:
         return f"waiting for Flux to fetch {short}"
     if not revision_matches(target_commit, flux.source_synced_commit_id):
         at = flux.synced_commit[:7] if flux.synced_commit else flux.source_synced_commit_id
-        return f"Flux is at {_short(at)}, waiting for {short}"
+        return f"Flux is at {short_revision(at)}, waiting for {short}"
     state = flux.compliance_state or "Unknown"
     return f"{state} at {short}, waiting for Compliant"
-
-
-def _short(revision: str) -> str:
-    """How people read a revision: 7 characters of a commit, the tag of an OCI reference."""
-    if "@sha256:" in revision:
-        return revision.split("@", 1)[0]
-    if revision.startswith("sha256:"):
-        return revision[:14]
-    return revision[:7]
 
 
 def _trim(text: str | None, limit: int = 200) -> str:

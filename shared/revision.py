@@ -145,3 +145,15 @@ def revision_matches(target: str, synced: str | None) -> bool:
     if wanted.digest:
         return digest == wanted.digest
     return tag == wanted.tag
+
+
+def short_revision(revision: str) -> str:
+    """How people read a revision: 7 characters of a commit, the tag of an OCI reference,
+    the start of a bare digest."""
+    if is_commit(revision):
+        return revision[:7]
+    if "@sha256:" in revision:
+        return revision.split("@", 1)[0]
+    if revision.startswith("sha256:"):
+        return revision[:14]
+    return revision

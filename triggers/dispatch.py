@@ -21,7 +21,7 @@ import azure.durable_functions as df
 
 from orchestrators.common import REVISION_EVENT, TRACK, RevisionRequest, track_instance
 from shared.reasons import Reason
-from shared.revision import is_commit
+from shared.revision import short_revision
 from shared.states import RolloutState
 from shared.store import Conflict, Records, RolloutRecord, TrackRecord, Trigger
 from shared.store.records import utc_now
@@ -50,12 +50,7 @@ def rollout_id(track: str, revision: str, cause: str) -> str:
 
 
 def _shown(revision: str) -> str:
-    if is_commit(revision):
-        return revision[:7]
-    tag = revision.split("@", 1)[0]
-    if tag.startswith("sha256:"):
-        tag = tag[7:14]
-    return re.sub(r"[^A-Za-z0-9._-]", "-", tag)[:40]
+    return re.sub(r"[^A-Za-z0-9._-]", "-", short_revision(revision).removeprefix("sha256:"))[:40]
 
 
 def poll_seconds() -> float:

@@ -8,6 +8,7 @@ from shared.revision import (
     RevisionError,
     parse_commit,
     revision_matches,
+    short_revision,
 )
 from shared.wire import WireModel
 
@@ -125,3 +126,16 @@ def test_revision_matches_both_kinds_of_source(
     target: str, synced: str | None, matches: bool
 ) -> None:
     assert revision_matches(target, synced) is matches
+
+
+@pytest.mark.parametrize(
+    ("revision", "short"),
+    [
+        (SHA, "2b7e0c1"),
+        (f"v1.2@{DIGEST}", "v1.2"),
+        (DIGEST, DIGEST[:14]),
+        ("release-2026.11", "release-2026.11"),
+    ],
+)
+def test_short_revisions(revision: str, short: str) -> None:
+    assert short_revision(revision) == short
