@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from devhost.durable.history import COMPLETIONS, SCHEDULING, EventType, parse_time, utcnow
+from devhost.durable.history import COMPLETIONS, SCHEDULING, EventType, parse_time
 from devhost.durable.store import Message
 
 
@@ -97,9 +97,10 @@ def select_events(
     return first + rest, dropped
 
 
-def episode_time(history: list[dict[str, Any]], new_events: list[dict[str, Any]]) -> datetime:
-    """Now, but never before the previous episode or a fired timer's fireAt."""
-    now = utcnow()
+def episode_time(
+    history: list[dict[str, Any]], new_events: list[dict[str, Any]], now: datetime
+) -> datetime:
+    """`now`, but never before the previous episode or a fired timer's fireAt."""
     for ev in reversed(history):
         if ev["EventType"] == EventType.OrchestratorStarted:
             now = max(now, parse_time(ev["Timestamp"]))

@@ -30,13 +30,9 @@ from azure.functions.durable_functions import ActivityTriggerConverter
 
 from devhost.config import HostConfig
 from devhost.durable.batch import episode_time, select_events, split_controls
+from devhost.durable.clock import Clock
 from devhost.durable.decisions import Decisions, continues_as_new, decide
-from devhost.durable.history import (
-    EventType,
-    event,
-    fmt_time,
-    utcnow,
-)
+from devhost.durable.history import EventType, event, fmt_time
 from devhost.durable.replay import replay
 from devhost.durable.store import Message, Store, WorkItem
 from devhost.invoke import Invoker, log_invocation
@@ -48,6 +44,10 @@ RUNNING_STATES = {"Running", "Pending", "Suspended", "ContinuedAsNew"}
 TERMINAL_STATES = {"Completed", "Failed", "Terminated", "Canceled"}
 _RETRY_BACKOFF_S = 5.0
 COALESCE_MAX_S = 0.25
+#: The Durable Task Scheduler accepts instance ids of at most 100 printable characters
+#: (learn.microsoft.com, "Durable Task Scheduler" overview, limits). The Azure Storage backend
+#: allows 256, but an id that only works there breaks on the scheduler, so devhost refuses it.
+MAX_INSTANCE_ID_LENGTH = 100
 
 
 class EngineError(Exception):
@@ -65,9 +65,15 @@ class _Cached:
 
 
 def validate_instance_id(instance_id: str) -> None:
-    """Reject ids the extension rejects (DurableClient.cs)."""
-    if not instance_id or len(instance_id) > 256:
-        raise EngineError(400, "Instance ID must be between 1 and 256 characters long.")
+    """Reject ids the extension (DurableClient.cs) or the Durable Task Scheduler rejects."""
+    if not instance_id or len(instance_id) > MAX_INSTANCE_ID_LENGTH:
+        shown = instance_id if len(instance_id) <= 60 else instance_id[:60] + "..."
+        raise EngineError(
+            400,
+            f"Instance ID '{shown}' is {len(instance_id)} characters long; instance IDs must be "
+            f"between 1 and {MAX_INSTANCE_ID_LENGTH} characters (the Durable Task Scheduler's "
+            "limit).",
+        )
     if instance_id.startswith("@"):
         raise EngineError(400, f"Instance ID '{instance_id}' must not start with '@'.")
     bad = [c for c in instance_id if c in "/\\#?" or ord(c) < 32 or ord(c) == 127]
@@ -77,13 +83,36 @@ def validate_instance_id(instance_id: str) -> None:
         )
 
 
-class Engine:
-    """Owns the store, the dispatch loops and every state transition of every instance."""
+def _uuid_hex() -> str:
+    return uuid.uuid4().hex
 
-    def __init__(self, config: HostConfig, index: FunctionIndex, store: Store) -> None:
+
+class Engine:
+    """Owns the store, the dispatch loops and every state transition of every instance.
+
+    `clock` is the durable time (history timestamps, timer due times); it defaults to the
+    store's clock and must be the same one, since the store decides which timers are due.
+    `new_id` makes generated instance and execution ids (random uuid4 hex by default).
+    """
+
+    def __init__(
+        self,
+        config: HostConfig,
+        index: FunctionIndex,
+        store: Store,
+        clock: Clock | None = None,
+        *,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        if clock is not None and clock != store.clock:
+            raise ValueError(
+                "the engine and its store must share one clock: pass it to Store(path, clock=...)"
+            )
         self.config = config
         self.index = index
         self.store = store
+        self.clock: Clock = store.clock
+        self._new_id = new_id or _uuid_hex
         self.stats: Counter[str] = Counter()
         self._busy_instances: set[str] = set()
         self._ready_since: dict[str, float] = {}
@@ -148,7 +177,7 @@ class Engine:
                     self._spawn(self._episode_guarded(instance_id))
             nxt = self.store.next_visible_at()
             if nxt is not None:
-                timeout = min(timeout, max(0.01, nxt - time.time()))
+                timeout = min(timeout, max(0.01, nxt - self.clock.time()))
             await self._wait(self._wake_orchestrations, timeout)
 
     def _coalesce_wait(self, instance_id: str, now: float) -> float:
@@ -174,7 +203,7 @@ class Engine:
             if capacity > 0:
                 for item in self.store.pending_work(self._busy_work, capacity):
                     self._busy_work.add(item.id)
-                    self._spawn(self._run_activity(item))
+                    self._spawn(self.run_activity(item))
             await self._wait(self._wake_activities, 1.0)
 
     # instance management (called by the HTTP API) ------------------------------------------
@@ -194,7 +223,7 @@ class Engine:
                 f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
                 "function. Additional info: check the orchestration name passed to start_new.",
             )
-        instance_id = instance_id or uuid.uuid4().hex
+        instance_id = instance_id or self._new_id()
         validate_instance_id(instance_id)
         with self.store.transaction():
             self._create_instance(name, instance_id, input_text, parent)
@@ -223,8 +252,8 @@ class Engine:
         if existing:
             self.store.delete_instance(instance_id)
             self._cache.pop(instance_id, None)
-        now = utcnow()
-        execution_id = uuid.uuid4().hex
+        now = self.clock.utcnow()
+        execution_id = self._new_id()
         self.store.put_instance(
             {
                 "instance_id": instance_id,
@@ -268,7 +297,7 @@ class Engine:
             self.store.add_message(
                 instance_id,
                 None,
-                event(EventType.EventRaised, utcnow(), Name=name, Input=data_text),
+                event(EventType.EventRaised, self.clock.utcnow(), Name=name, Input=data_text),
             )
         self._wake_orchestrations.set()
 
@@ -281,7 +310,7 @@ class Engine:
             )
         field_name = "Input" if kind == EventType.ExecutionTerminated else "Reason"
         with self.store.transaction():
-            control = event(kind, utcnow())
+            control = event(kind, self.clock.utcnow())
             control[field_name] = reason
             self.store.add_message(instance_id, None, control)
             if kind in (EventType.ExecutionTerminated, EventType.ExecutionResumed):
@@ -301,7 +330,7 @@ class Engine:
     # episodes ----------------------------------------------------------------------------
     async def _episode_guarded(self, instance_id: str) -> None:
         try:
-            await self._episode(instance_id)
+            await self.run_episode(instance_id)
         except _Conflict as exc:
             log.info("%s", exc)
         except Exception:
@@ -324,7 +353,12 @@ class Engine:
         self._cache[inst["instance_id"]] = _Cached(inst["version"], history)
         return history
 
-    async def _episode(self, instance_id: str) -> None:
+    async def run_episode(self, instance_id: str) -> None:
+        """Process every visible message of one instance (a no-op when there is none).
+
+        The dispatch loop runs it guarded and at most once per instance at a time; the
+        in-process harness (devhost.inprocess) calls it directly, one episode at a time.
+        """
         inst = self.store.get_instance(instance_id)
         messages = self.store.messages_for(instance_id)
         if not messages:
@@ -380,7 +414,7 @@ class Engine:
         engine_state: dict[str, Any],
     ) -> None:
         instance_id = inst["instance_id"]
-        now = episode_time(history, new_events)
+        now = episode_time(history, new_events, self.clock.utcnow())
         episode = [event(EventType.OrchestratorStarted, now), *markers, *new_events]
         full = history + episode
         spec = self.index.orchestrators.get(inst["name"].lower())
@@ -524,7 +558,9 @@ class Engine:
         status: str,
     ) -> None:
         self.store.append_history(inst["instance_id"], len(history), markers)
-        updated = dict(inst, status=status, updated=fmt_time(utcnow()), version=inst["version"] + 1)
+        updated = dict(
+            inst, status=status, updated=fmt_time(self.clock.utcnow()), version=inst["version"] + 1
+        )
         self.store.put_instance(updated)
         self._cache[inst["instance_id"]] = _Cached(updated["version"], history + markers)
 
@@ -555,6 +591,9 @@ class Engine:
                 self.store.delete_timer_message(instance_id, execution_id, timer_id)
             for task_id, name, child_id, input_text in decisions.children:
                 self._start_child(inst, task_id, name, child_id, input_text, now)
+        else:
+            # a finished execution's pending timers could only be dropped when they fire
+            self.store.delete_execution_messages(instance_id, execution_id)
         updated = dict(
             inst,
             status=status,
@@ -637,12 +676,9 @@ class Engine:
     ) -> None:
         instance_id = inst["instance_id"]
         old_execution = inst["execution_id"]
-        execution_id = uuid.uuid4().hex
+        execution_id = self._new_id()
         self.store.clear_history(instance_id)
-        self.store.db.execute(
-            "DELETE FROM messages WHERE instance_id = ? AND execution_id = ?",
-            (instance_id, old_execution),
-        )
+        self.store.delete_execution_messages(instance_id, old_execution)
         updated = dict(
             inst,
             execution_id=execution_id,
@@ -676,7 +712,7 @@ class Engine:
             if inst["status"] in TERMINAL_STATES:
                 return
             reason = terminate.event.get("Input")
-            now = utcnow()
+            now = self.clock.utcnow()
             history = self._load_history(inst)
             ended = [
                 event(EventType.OrchestratorStarted, now),
@@ -711,7 +747,8 @@ class Engine:
         )
 
     # activities --------------------------------------------------------------------------
-    async def _run_activity(self, item: WorkItem) -> None:
+    async def run_activity(self, item: WorkItem) -> None:
+        """Run one work item and commit its completion together with the item's removal."""
         started = time.perf_counter()
         spec = self.index.activities.get(item.name.lower())
         now_result: dict[str, Any]
@@ -728,7 +765,7 @@ class Engine:
             encoded = ActivityTriggerConverter.encode(result, expected_type=None)
             now_result = event(
                 EventType.TaskCompleted,
-                utcnow(),
+                self.clock.utcnow(),
                 TaskScheduledId=item.task_id,
                 Result=encoded.value,
             )
@@ -739,7 +776,7 @@ class Engine:
             message = str(exc) or type(exc).__name__
             now_result = event(
                 EventType.TaskFailed,
-                utcnow(),
+                self.clock.utcnow(),
                 TaskScheduledId=item.task_id,
                 Reason=f"Activity function '{item.name}' failed: {type(exc).__name__}: {message}",
                 Details="".join(traceback.format_exception(exc)).rstrip(),

@@ -10,12 +10,13 @@ from __future__ import annotations
 import fcntl
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from devhost.durable.clock import Clock, SystemClock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -111,12 +112,14 @@ class Store:
     """Synchronous SQLite access; the engine calls it from the event-loop thread only.
 
     One process owns a state file at a time (an exclusive lock on `<file>.lock`, released by
-    the OS when the process dies, so a SIGKILL never leaves it stale).
+    the OS when the process dies, so a SIGKILL never leaves it stale). `clock` decides which
+    messages are visible (a timer message becomes visible at its fireAt).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.clock: Clock = clock or SystemClock()
         self._lock = path.with_name(path.name + ".lock").open("a")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -235,7 +238,7 @@ class Store:
         rows = self.db.execute(
             "SELECT instance_id, MIN(id) AS first FROM messages "
             "WHERE held = 0 AND visible_at <= ? GROUP BY instance_id ORDER BY first",
-            (time.time(),),
+            (self.clock.time(),),
         )
         out = []
         for r in rows:
@@ -248,7 +251,7 @@ class Store:
     def next_visible_at(self) -> float | None:
         row = self.db.execute(
             "SELECT MIN(visible_at) FROM messages WHERE held = 0 AND visible_at > ?",
-            (time.time(),),
+            (self.clock.time(),),
         ).fetchone()
         return row[0] if row and row[0] is not None else None
 
@@ -256,7 +259,7 @@ class Store:
         rows = self.db.execute(
             "SELECT id, instance_id, execution_id, event FROM messages "
             "WHERE instance_id = ? AND held = 0 AND visible_at <= ? ORDER BY id",
-            (instance_id, time.time()),
+            (instance_id, self.clock.time()),
         )
         return [Message(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
@@ -279,6 +282,13 @@ class Store:
 
     def release_messages(self, instance_id: str) -> None:
         self.db.execute("UPDATE messages SET held = 0 WHERE instance_id = ?", (instance_id,))
+
+    def delete_execution_messages(self, instance_id: str, execution_id: str) -> None:
+        """Drop what is still queued for one execution: its timers and late completions."""
+        self.db.execute(
+            "DELETE FROM messages WHERE instance_id = ? AND execution_id = ?",
+            (instance_id, execution_id),
+        )
 
     def delete_timer_message(self, instance_id: str, execution_id: str, timer_id: int) -> None:
         self.db.execute(

@@ -97,6 +97,8 @@ def test_start_errors(host: DevHost) -> None:
     assert status == 400 and "no_such_orchestrator" in body["ExceptionMessage"]
     status, body = api(host, "POST", "/orchestrators/wait_forever/@bad")
     assert status == 400
+    status, body = api(host, "POST", f"/orchestrators/wait_forever/{'x' * 101}")
+    assert status == 400 and "between 1 and 100 characters" in body["ExceptionMessage"]
     instance_id = start(host, "wait_forever", instance_id=f"busy-{uuid.uuid4().hex[:8]}")
     status, body = api(host, "POST", f"/orchestrators/wait_forever/{instance_id}")
     assert status == 500 and "already exists" in body["ExceptionMessage"]

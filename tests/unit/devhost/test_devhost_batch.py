@@ -59,6 +59,7 @@ def test_suspended_instance_holds_deliverable_messages() -> None:
 def test_episode_time_never_goes_back_and_covers_fired_timers() -> None:
     future = T + timedelta(days=365 * 100)
     fired = event(EventType.TimerFired, T, TimerId=0, FireAt=fmt_time(future))
-    assert episode_time(HISTORY, [fired]) == parse_time(fmt_time(future))
+    assert episode_time(HISTORY, [fired], T) == parse_time(fmt_time(future))
     later = [event(EventType.OrchestratorStarted, future)]
-    assert episode_time(later, []) >= future
+    assert episode_time(later, [], T) == parse_time(fmt_time(future))
+    assert episode_time(later, [], future + timedelta(seconds=1)) == future + timedelta(seconds=1)
