@@ -8,12 +8,26 @@ so histories stay small however large the fleet.
 from typing import TypedDict
 
 PLAN = "plan_rollout"
-APPLY = "apply_batch"
+ADVANCE = "advance_wave"
 OBSERVE = "observe_wave"
 RESTORE = "restore_wave"
+UNRESTORED = "mark_unrestored"
 RECORD = "record_progress"
 READ_CONTROL = "read_control"
+RECOVERY = "read_recovery"
 PUBLISH = "publish_event"
+
+NON_RETRYABLE = "non-retryable"
+"""Marks an activity error that trying again cannot fix (`NonRetryableError`): the step fails
+at once instead of being retried over the horizon."""
+
+
+class NonRetryableError(Exception):
+    """An activity failed in a way retries cannot fix (a permanent ARM or store error)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{NON_RETRYABLE}: {message}")
+
 
 Counts = dict[str, int]
 """Clusters per `ClusterState` value."""
@@ -35,7 +49,9 @@ class WaveBrief(TypedDict):
 
     name: str
     clusters: int
-    batches: int
+    maxInFlight: int
+    """Clusters of the wave between their write and their verdict at any instant."""
+    maxPerSite: int | None
     offline: int
     maxFailures: str | int
     soakSeconds: float
@@ -48,14 +64,12 @@ class PlanResult(TypedDict):
     excluded: int
     unassigned: int
     previousRevision: str | None
-    progressDeadlineSeconds: float
     onFailure: str
     """`rollback` or `halt`."""
 
 
-class BatchRef(RolloutRef):
+class WaveRef(RolloutRef):
     wave: str
-    batch: int
 
 
 class Control(TypedDict):
@@ -69,17 +83,27 @@ class Control(TypedDict):
     """Wave name → who approved it."""
 
 
-class ApplyResult(TypedDict):
-    applied: int
-    failed: int
-    skipped: int
+class AdvanceResult(TypedDict):
+    """One step of a wave's window: verdicts recorded, then free slots filled."""
+
+    counts: Counts
+    inFlight: int
+    """Written and not yet settled (Applying, Progressing, Offline waiting)."""
+    pending: int
+    """Not written yet."""
+    written: int
+    """Written by this step."""
     held: str | None
-    """Not applied because the rollout is `paused`, `aborted` or `superseded`."""
+    """No new writes because the rollout is `paused`, `aborted` or `superseded`."""
+    budgetSpent: bool
+    """More clusters failed than the wave's budget allows: nothing more is written."""
+    settled: bool
+    """Nothing in flight and nothing more to write: the wave can be judged."""
+    control: Control
 
 
 class ObserveRequest(RolloutRef):
     wave: str
-    deadlinePassed: bool
     recheck: bool
     """After soak: clusters that were Healthy must still be, or they count as failed."""
 
@@ -91,14 +115,46 @@ class ObserveResult(TypedDict):
     control: Control
 
 
-class RestoreRequest(RolloutRef):
-    wave: str
+RestoreRequest = WaveRef
 
 
 class RestoreResult(TypedDict):
     restored: int
+    """Put back on their last good revision."""
+    reinstated: int
+    """Given back the configuration arcwave found before its first write."""
     removed: int
+    """Configurations arcwave created, deleted."""
     failed: int
+
+
+def describe_restore(result: RestoreResult) -> str:
+    """`2 back on their last good revision, 1 removed (arcwave created them)`."""
+    parts = []
+    if result["restored"]:
+        parts.append(f"{result['restored']} back on their last good revision")
+    if result["reinstated"]:
+        parts.append(f"{result['reinstated']} given the configuration found before arcwave")
+    if result["removed"]:
+        parts.append(f"{result['removed']} removed (arcwave created them)")
+    if result["failed"]:
+        parts.append(f"{result['failed']} could not be written")
+    return ", ".join(parts) or "nothing to restore"
+
+
+class UnrestoredRequest(WaveRef):
+    error: str
+    """Why the rollback of the wave could not run, for each cluster left unrestored."""
+
+
+class RecoveryBrief(TypedDict):
+    """What closing a rollout whose orchestration ended needs to know (read from the store)."""
+
+    state: str
+    """The rollout's recorded state."""
+    changed: list[str]
+    """Waves with clusters this rollout wrote, in plan order."""
+    onFailure: str
 
 
 class ProgressRecord(TypedDict, total=False):

@@ -1,55 +1,49 @@
-"""observe_wave: read the health of a wave's open clusters and record each verdict.
+"""observe_wave: read the health of a wave's clusters in flight and record each verdict.
 
-A cluster is judged against its own desired revision, so the same step watches a rollout
-(the new commit) and a rollback (each cluster's last good commit, or no configuration at all).
-Small sets are read by direct GET (authoritative right after a write); larger ones in bulk
-through Resource Graph. The verdict always comes from Azure, never from a Flux event.
+A cluster is judged against what it was last asked to run, so the same step watches a rollout
+(the new commit) and a rollback (each cluster's last good commit, the configuration arcwave
+found there, or no configuration at all). Its progress deadline runs from its own write. Small
+sets are read by direct GET (authoritative right after a write); larger ones in bulk through
+Resource Graph. The verdict always comes from Azure, never from a Flux event.
+
+After soak (`recheck`) the clusters that were Healthy are read again: one that is not healthy
+any more counts as failed.
 """
 
 import logging
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
 
 from activities.contracts import OBSERVE, ObserveRequest, ObserveResult
-from activities.runtime import Runtime, control_of, runtime
+from activities.runtime import Runtime, control_of, failing_fast, runtime
+from shared.adapters.fleet import DIRECT_READ_LIMIT
 from shared.health import Health
 from shared.reasons import Reason
-from shared.states import ClusterState, HealthState
+from shared.states import ClusterState, HealthState, RestoreKind
 from shared.store import ClusterRecord
-from shared.store.records import utc_now
 from shared.trackspec import OfflinePolicy, TrackSpec
 
 log = logging.getLogger("arcwave.activities.observe")
 bp = df.Blueprint()
 
-DIRECT_READ_LIMIT = 20
-"""Up to this many clusters are read one by one (fresh); more go through Resource Graph."""
-
-REMOVED = Health(state=HealthState.HEALTHY, reason=Reason.ROLLED_BACK, message="removed")
+Change = dict[str, Any]
 
 
 def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
-    spec = rt.records.tracks.get(req["track"]).track_spec()
+    rollout = rt.records.rollouts.get(req["track"], req["rolloutId"])
+    spec = rollout.planned_spec()
     records = rt.records.clusters.list(req["track"], rollout=req["rolloutId"], wave=req["wave"])
     if req["recheck"]:
-        watched = [r for r in records if r.state is ClusterState.HEALTHY]
+        changed = recheck(rt, spec, records)
     else:
-        watched = [r for r in records if r.state.is_open]
-    health = _read(rt, spec, watched)
-    now = utc_now()
-    changed: list[ClusterRecord] = []
-    for record in watched:
-        update = _verdict(record, health[record.cluster_id], spec, req)
-        if update:
-            changed.append(record.model_copy(update={**update, "updated_at": now}))
-    if changed:
-        rt.records.clusters.save_wave(changed)
-    final = {r.id: r for r in records} | {r.id: r for r in changed}
-    counts = Counter(r.state.value for r in final.values())
-    settled = not any(r.state.is_open for r in final.values())
+        changed = judge(rt, spec, [r for r in records if r.state.is_open])
+    final = merged(records, changed)
+    counts = Counter(r.state.value for r in final)
+    settled = not any(r.state.is_open for r in final)
     log.info(
         "rollout %s wave %s: %s%s",
         req["rolloutId"],
@@ -57,20 +51,79 @@ def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
         ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
         " (settled)" if settled else "",
     )
-    rollout = rt.records.rollouts.get(req["track"], req["rolloutId"])
     return ObserveResult(counts=dict(counts), settled=settled, control=control_of(rollout))
 
 
-def _read(rt: Runtime, spec: TrackSpec, records: list[ClusterRecord]) -> dict[str, Health]:
+def judge(rt: Runtime, spec: TrackSpec, watched: list[ClusterRecord]) -> list[ClusterRecord]:
+    """Read the clusters in flight, record every changed verdict; the records that changed."""
+    if not watched:
+        return []
+    health = read(rt, spec, watched)
+    now = rt.now()
+    deadline = spec.progress_deadline
+    changed = []
+    for record in watched:
+        passed = record.written_at is not None and now >= record.written_at + deadline
+        update = verdict(record, health[record.cluster_id], spec.offline, passed)
+        if update:
+            changed.append(settling(record, update, now))
+    if changed:
+        rt.records.clusters.save_wave(changed)
+    return changed
+
+
+def recheck(rt: Runtime, spec: TrackSpec, records: list[ClusterRecord]) -> list[ClusterRecord]:
+    """After soak: a cluster Healthy before it must still be, or it counts as failed."""
+    healthy = [r for r in records if r.state is ClusterState.HEALTHY]
+    health = read(rt, spec, healthy)
+    now = rt.now()
+    changed = [
+        settling(
+            record,
+            failed(
+                Reason.REGRESSED_DURING_SOAK,
+                f"not healthy after soak: {health[record.cluster_id].message}",
+            ),
+            now,
+        )
+        for record in healthy
+        if health[record.cluster_id].state is not HealthState.HEALTHY
+    ]
+    if changed:
+        rt.records.clusters.save_wave(changed)
+    return changed
+
+
+def merged(records: list[ClusterRecord], changed: list[ClusterRecord]) -> list[ClusterRecord]:
+    """`records` with the changed ones in their place."""
+    by_id = {r.id: r for r in records} | {r.id: r for r in changed}
+    return list(by_id.values())
+
+
+def settling(record: ClusterRecord, update: Change, now: datetime) -> ClusterRecord:
+    """`record` changed by `update`, stamped `settled_at` when it leaves flight."""
+    state = update.get("state", record.state)
+    if record.state.is_open and not state.is_open:
+        update = {**update, "settled_at": now}
+    return record.model_copy(update=update)
+
+
+def read(rt: Runtime, spec: TrackSpec, records: list[ClusterRecord]) -> dict[str, Health]:
+    """Each cluster's health against what it was last asked to run."""
     name = spec.configuration.name
-    by_revision: dict[str | None, list[str]] = defaultdict(list)
+    by_revision: dict[str, list[str]] = defaultdict(list)
+    configured: list[ClusterRecord] = []
     for record in records:
-        by_revision[record.desired_revision].append(record.cluster_id)
+        if record.restoring is not None and record.restoring is not RestoreKind.REVISION:
+            configured.append(record)
+        elif record.desired_revision is None:
+            configured.append(record.model_copy(update={"restoring": RestoreKind.REMOVAL}))
+        else:
+            by_revision[record.desired_revision].append(record.cluster_id)
     health: dict[str, Health] = {}
     for revision, ids in by_revision.items():
-        if revision is None:
-            health |= _removals(rt, name, ids)
-        elif len(ids) <= DIRECT_READ_LIMIT:
+        assert revision is not None
+        if len(ids) <= DIRECT_READ_LIMIT:
             connectivity = rt.fleet.connectivity(ids)
             with ThreadPoolExecutor(max_workers=min(8, len(ids))) as pool:
                 futures = {
@@ -80,29 +133,53 @@ def _read(rt: Runtime, spec: TrackSpec, records: list[ClusterRecord]) -> dict[st
                 health |= {c: future.result() for c, future in futures.items()}
         else:
             health |= rt.fleet.observe(revision, name, ids)
+    if configured:
+        bodies = rt.fleet.read_configurations([r.cluster_id for r in configured], name)
+        for record in configured:
+            health[record.cluster_id] = restored_health(record, bodies[record.cluster_id])
     return health
 
 
-def _removals(rt: Runtime, name: str, ids: list[str]) -> dict[str, Health]:
-    health = {}
-    for cluster_id in ids:
-        if rt.fleet.read_configuration(cluster_id, name) is None:
-            health[cluster_id] = REMOVED
-        else:
-            health[cluster_id] = Health(
-                state=HealthState.PROGRESSING, reason=Reason.ROLLING_BACK, message="removing"
+def restored_health(record: ClusterRecord, body: dict[str, Any] | None) -> Health:
+    """How far a restore of the original configuration, or a removal, has come."""
+    if record.restoring is not RestoreKind.ORIGINAL:
+        if body is None:
+            return Health(
+                state=HealthState.HEALTHY,
+                reason=Reason.ROLLED_BACK,
+                message="configuration removed (arcwave created it)",
             )
-    return health
+        return Health(state=HealthState.PROGRESSING, reason=Reason.ROLLING_BACK, message="removing")
+    provisioning = ((body or {}).get("properties") or {}).get("provisioningState")
+    if body is None:
+        return Health(
+            state=HealthState.PROGRESSING,
+            reason=Reason.ROLLING_BACK,
+            message="original configuration not there yet",
+        )
+    if provisioning == "Succeeded":
+        return Health(
+            state=HealthState.HEALTHY,
+            reason=Reason.ROLLED_BACK,
+            message="original configuration put back",
+        )
+    if provisioning == "Failed":
+        return Health(
+            state=HealthState.FAILED,
+            reason=Reason.ROLLBACK_FAILED,
+            message="Azure could not provision the original configuration again",
+        )
+    return Health(
+        state=HealthState.PROGRESSING,
+        reason=Reason.ROLLING_BACK,
+        message=f"putting the original configuration back ({provisioning or 'pending'})",
+    )
 
 
-def _verdict(
-    record: ClusterRecord, health: Health, spec: TrackSpec, req: ObserveRequest
-) -> dict[str, Any] | None:
-    deadline = req["deadlinePassed"]
-    if req["recheck"]:
-        if health.state is HealthState.HEALTHY:
-            return None
-        return _failed(Reason.REGRESSED_DURING_SOAK, f"not healthy after soak: {health.message}")
+def verdict(
+    record: ClusterRecord, health: Health, offline: OfflinePolicy, deadline_passed: bool
+) -> Change | None:
+    """The change to `record` that `health` calls for, or None."""
     if record.state is ClusterState.ROLLING_BACK:
         if health.state is HealthState.HEALTHY:
             return {
@@ -111,13 +188,13 @@ def _verdict(
                 "message": health.message,
                 "applied_revision": record.desired_revision,
             }
-        if health.state is HealthState.FAILED or deadline:
+        if health.state is HealthState.FAILED or deadline_passed:
             return {
                 "state": ClusterState.ROLLBACK_FAILED,
                 "reason": Reason.ROLLBACK_FAILED,
                 "message": f"restore did not reach health: {health.message}",
             }
-        return _progress(record, health)
+        return progress(record, health)
     if health.state is HealthState.HEALTHY:
         return {
             "state": ClusterState.HEALTHY,
@@ -126,27 +203,27 @@ def _verdict(
             "applied_revision": record.desired_revision,
         }
     if health.state is HealthState.FAILED:
-        return _failed(health.reason, health.message)
+        return failed(health.reason, health.message)
     if health.state is HealthState.OFFLINE:
-        if spec.offline is OfflinePolicy.SKIP:
+        if offline is OfflinePolicy.SKIP:
             return {
                 "state": ClusterState.SKIPPED,
                 "reason": Reason.SKIPPED_OFFLINE,
                 "message": "went offline after the write: left for catch-up",
             }
-        if spec.offline is OfflinePolicy.FAIL:
-            return _failed(Reason.CLUSTER_OFFLINE, health.message)
-        if deadline:
-            return _failed(Reason.PROGRESS_DEADLINE_EXCEEDED, f"still offline: {health.message}")
+        if offline is OfflinePolicy.FAIL:
+            return failed(Reason.CLUSTER_OFFLINE, health.message)
+        if deadline_passed:
+            return failed(Reason.PROGRESS_DEADLINE_EXCEEDED, f"still offline: {health.message}")
         return {"state": ClusterState.OFFLINE, "reason": health.reason, "message": health.message}
-    if deadline:
-        return _failed(
+    if deadline_passed:
+        return failed(
             Reason.PROGRESS_DEADLINE_EXCEEDED, f"not healthy by the deadline: {health.message}"
         )
-    return _progress(record, health)
+    return progress(record, health)
 
 
-def _progress(record: ClusterRecord, health: Health) -> dict[str, Any] | None:
+def progress(record: ClusterRecord, health: Health) -> Change | None:
     if record.state is ClusterState.ROLLING_BACK:
         state, reason = ClusterState.ROLLING_BACK, Reason.ROLLING_BACK
     else:
@@ -156,10 +233,11 @@ def _progress(record: ClusterRecord, health: Health) -> dict[str, Any] | None:
     return {"state": state, "reason": reason, "message": health.message}
 
 
-def _failed(reason: Reason, message: str) -> dict[str, Any]:
+def failed(reason: Reason, message: str) -> Change:
     return {"state": ClusterState.FAILED, "reason": reason, "message": message}
 
 
 @bp.activity_trigger(input_name="request", activity=OBSERVE)
 def observe_wave(request: ObserveRequest) -> ObserveResult:
-    return observe(runtime(), request)
+    with failing_fast():
+        return observe(runtime(), request)

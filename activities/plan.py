@@ -1,7 +1,9 @@
 """plan_rollout: discover the track's fleet, place every cluster, store the plan.
 
-The plan itself lives in the cluster records (wave and batch of each cluster for this
-rollout); the orchestrator gets counts per wave. Running it twice gives the same plan.
+The plan lives in the cluster records (wave, place in the write order and site of each cluster
+for this rollout) and in the rollout record, which keeps the track spec as planned: every
+later step of the rollout reads that snapshot, so editing the track changes the next rollout,
+never this one. The orchestrator gets counts per wave. Running it twice gives the same plan.
 """
 
 import logging
@@ -9,13 +11,12 @@ import logging
 import azure.durable_functions as df
 
 from activities.contracts import PLAN, PlanRequest, PlanResult, WaveBrief
-from activities.runtime import Runtime, runtime
+from activities.runtime import Runtime, failing_fast, runtime
 from shared.planner import plan_rollout
 from shared.quantities import CountOrPercent
 from shared.reasons import Reason
 from shared.states import ClusterState
 from shared.store import ClusterRecord, RolloutRecord, cluster_key
-from shared.store.records import utc_now
 from shared.trackspec import TrackSpec, Wave
 
 log = logging.getLogger("arcwave.activities.plan")
@@ -35,12 +36,11 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
         wanted = {c.lower() for c in catch_up}
         fleet = [c for c in fleet if c.id.lower() in wanted]
     planned = plan_rollout(spec, fleet)
-    now = utc_now()
+    now = rt.now()
     known = {r.id: r for r in rt.records.clusters.list(spec.name)}
     records = []
     for wave in planned.waves:
-        batch_of = {cid: n for n, batch in enumerate(wave.batches) for cid in batch}
-        for placement in wave.clusters:
+        for position, placement in enumerate(wave.clusters):
             before = known.get(cluster_key(placement.id))
             records.append(
                 ClusterRecord(
@@ -48,15 +48,15 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
                     name=placement.name,
                     track=spec.name,
                     wave=wave.name,
-                    batch=batch_of[placement.id],
+                    position=position,
+                    site=placement.site,
                     desired_revision=before.desired_revision if before else None,
                     applied_revision=before.applied_revision if before else None,
-                    last_good_revision=(
-                        before.last_good_revision if before else track.last_good_revision
-                    ),
+                    last_good_revision=before.last_good_revision if before else None,
+                    restore_point=before.restore_point if before else None,
                     state=ClusterState.PENDING,
                     reason=Reason.PLANNED,
-                    message=f"wave '{wave.name}' batch {batch_of[placement.id] + 1}: "
+                    message=f"wave '{wave.name}', #{position + 1} in write order: "
                     f"{placement.reason}",
                     last_rollout_id=ref["rolloutId"],
                     updated_at=now,
@@ -65,8 +65,8 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
     rt.records.clusters.save_wave(records)
 
     def with_plan(rollout: RolloutRecord) -> RolloutRecord:
-        return rollout.with_plan(planned).model_copy(
-            update={"previous_revision": track.last_good_revision, "updated_at": now}
+        return rollout.with_plan(planned, spec, track.spec_version).model_copy(
+            update={"previous_revision": track.last_good_revision}
         )
 
     rt.records.rollouts.update(spec.name, ref["rolloutId"], with_plan)
@@ -74,7 +74,8 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
         WaveBrief(
             name=w.name,
             clusters=len(w.clusters),
-            batches=len(w.batches),
+            maxInFlight=w.max_in_flight,
+            maxPerSite=w.max_per_site,
             offline=sum(1 for c in w.clusters if c.offline),
             maxFailures=policy.max_failures.to_wire(),
             soakSeconds=policy.soak.total_seconds(),
@@ -98,7 +99,6 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
         excluded=len(planned.excluded),
         unassigned=len(planned.unassigned),
         previousRevision=track.last_good_revision,
-        progressDeadlineSeconds=spec.progress_deadline.total_seconds(),
         onFailure="halt" if catch_up else spec.on_failure.value,
     )
 
@@ -111,4 +111,5 @@ def catch_up_spec(spec: TrackSpec) -> TrackSpec:
 
 @bp.activity_trigger(input_name="ref", activity=PLAN)
 def plan_rollout_activity(ref: PlanRequest) -> PlanResult:
-    return plan(runtime(), ref)
+    with failing_fast():
+        return plan(runtime(), ref)

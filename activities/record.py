@@ -13,19 +13,18 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities.contracts import READ_CONTROL, RECORD, Control, ProgressRecord, RolloutRef
-from activities.runtime import Runtime, control_of, runtime
+from activities.runtime import Runtime, control_of, failing_fast, runtime
 from shared.events import EventType, lifecycle_event
 from shared.reasons import Reason
 from shared.states import ClusterState, RolloutState, WaveState
 from shared.store import Conflict, RolloutRecord, TrackRecord, Trigger, WaveStatus
-from shared.store.records import utc_now
 
 log = logging.getLogger("arcwave.activities.record")
 bp = df.Blueprint()
 
 
 def record(rt: Runtime, step: ProgressRecord) -> Control:
-    now = utc_now()
+    now = rt.now()
     track, rollout_id = step["track"], step["rolloutId"]
     reason = Reason(step["reason"])
     message = step.get("message", "")
@@ -147,9 +146,11 @@ def read(rt: Runtime, ref: RolloutRef) -> Control:
 
 @bp.activity_trigger(input_name="ref", activity=READ_CONTROL)
 def read_control(ref: RolloutRef) -> Control:
-    return read(runtime(), ref)
+    with failing_fast():
+        return read(runtime(), ref)
 
 
 @bp.activity_trigger(input_name="step", activity=RECORD)
 def record_progress(step: ProgressRecord) -> Control:
-    return record(runtime(), step)
+    with failing_fast():
+        return record(runtime(), step)

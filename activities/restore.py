@@ -1,80 +1,193 @@
-"""restore_wave: put back what a rollout changed in one wave.
+"""restore_wave: put back what a rollout changed in one wave; mark_unrestored: say which
+clusters a rollback that could not run left as they are.
 
-Every cluster of the wave that this rollout wrote goes back to its last good revision (the
-track's, for a cluster that never had one of its own); a cluster with no good revision
-anywhere has the configuration removed. The restore is then watched like a rollout
-(observe_wave), each cluster against its own target, so a restore that fails is reported
-per cluster.
+Every cluster of the wave that this rollout wrote goes back, by what arcwave knows of it:
+
+- its last good revision, written with the rollout's spec;
+- else the configuration arcwave found there before its first write (its restore point);
+- else nothing: arcwave created the configuration, so it is deleted.
+
+The restore is then watched like a rollout (observe_wave), each cluster against its own
+target, so a restore that fails is reported per cluster. Writes that fail transiently fail
+the attempt (the orchestrator tries again; the clusters already restored are not written
+twice); writes Azure refuses fail that cluster (RollbackFailed).
 """
 
 import logging
+from collections import Counter
+from typing import Any
 
 import azure.durable_functions as df
 
-from activities.contracts import RESTORE, RestoreRequest, RestoreResult
-from activities.runtime import Runtime, runtime
+from activities.contracts import (
+    RESTORE,
+    UNRESTORED,
+    Counts,
+    RestoreRequest,
+    RestoreResult,
+    UnrestoredRequest,
+    describe_restore,
+)
+from activities.runtime import Runtime, failing_fast, runtime
+from shared.adapters.fleet import WriteOutcome
 from shared.desired import desired_configuration
+from shared.errors import TransientError
 from shared.reasons import Reason
-from shared.states import ClusterState
+from shared.revision import short_revision
+from shared.states import ClusterState, RestoreKind
 from shared.store import ClusterRecord
-from shared.store.records import utc_now
+from shared.trackspec import TrackSpec
 
 log = logging.getLogger("arcwave.activities.restore")
 bp = df.Blueprint()
 
+TRANSIENT = ("Transient", "Throttled")
+
+
+def written_by(records: list[ClusterRecord], revision: str) -> list[ClusterRecord]:
+    """The clusters a rollout of `revision` wrote and nobody has restored since."""
+    return [r for r in records if r.written_at is not None and r.desired_revision == revision]
+
 
 def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
-    track = rt.records.tracks.get(req["track"])
-    spec = track.track_spec()
-    name = spec.configuration.name
-    changed = [
-        r
-        for r in rt.records.clusters.list(req["track"], rollout=req["rolloutId"], wave=req["wave"])
-        if r.desired_revision == req["revision"]
-    ]
-    now = utc_now()
-    by_target: dict[str | None, list[ClusterRecord]] = {}
-    for record in changed:
-        target = record.last_good_revision or track.last_good_revision
-        by_target.setdefault(target, []).append(record)
+    rollout = rt.records.rollouts.get(req["track"], req["rolloutId"])
+    spec = rollout.planned_spec()
+    wave = rt.records.clusters.list(req["track"], rollout=req["rolloutId"], wave=req["wave"])
+    changed = written_by(wave, req["revision"])
     updated: list[ClusterRecord] = []
-    restored = removed = failed = 0
-    for target, records in by_target.items():
-        ids = [r.cluster_id for r in records]
-        if target is None:
-            outcomes = [rt.fleet.remove(c, name) for c in ids]
-        else:
-            outcomes = rt.fleet.apply_many(ids, name, desired_configuration(spec, target))
+    tally: Counter[str] = Counter()
+    transient: list[WriteOutcome] = []
+    for kind, target, records in _targets(changed):
+        outcomes = _write(rt, spec, kind, target, records)
         for record, outcome in zip(records, outcomes, strict=True):
-            if outcome.ok:
-                restored += target is not None
-                removed += target is None
-                change = {
-                    "state": ClusterState.ROLLING_BACK,
-                    "reason": Reason.ROLLING_BACK,
-                    "message": f"restoring {target[:7]}" if target else "removing configuration",
-                    "desired_revision": target,
-                }
+            if outcome.ok or (kind is RestoreKind.REMOVAL and outcome.error == "NotFound"):
+                tally[kind.value] += 1
+                updated.append(_restoring(rt, record, kind, target))
+            elif outcome.error in TRANSIENT:
+                transient.append(outcome)
             else:
-                failed += 1
-                change = {
-                    "state": ClusterState.ROLLBACK_FAILED,
-                    "reason": Reason.ROLLBACK_FAILED,
-                    "message": outcome.message,
-                }
-            updated.append(record.model_copy(update={**change, "updated_at": now}))
-    rt.records.clusters.save_wave(updated)
-    log.info(
-        "rollout %s wave %s: restoring %d, removing %d, %d could not be written",
-        req["rolloutId"],
-        req["wave"],
-        restored,
-        removed,
-        failed,
+                tally["failed"] += 1
+                updated.append(
+                    record.model_copy(
+                        update={
+                            "state": ClusterState.ROLLBACK_FAILED,
+                            "reason": Reason.ROLLBACK_FAILED,
+                            "message": outcome.message,
+                            "settled_at": rt.now(),
+                        }
+                    )
+                )
+    if updated:
+        rt.records.clusters.save_wave(updated)
+    if transient:
+        raise TransientError(
+            f"{len(transient)} restores did not go through yet: {transient[0].message}"
+        )
+    result = RestoreResult(
+        restored=tally[RestoreKind.REVISION.value],
+        reinstated=tally[RestoreKind.ORIGINAL.value],
+        removed=tally[RestoreKind.REMOVAL.value],
+        failed=tally["failed"],
     )
-    return RestoreResult(restored=restored, removed=removed, failed=failed)
+    log.info("rollout %s wave %s: %s", req["rolloutId"], req["wave"], describe_restore(result))
+    return result
+
+
+def _targets(
+    changed: list[ClusterRecord],
+) -> list[tuple[RestoreKind, str | None, list[ClusterRecord]]]:
+    groups: dict[tuple[RestoreKind, str | None], list[ClusterRecord]] = {}
+    for record in changed:
+        key: tuple[RestoreKind, str | None]
+        if record.last_good_revision is not None:
+            key = (RestoreKind.REVISION, record.last_good_revision)
+        elif record.restore_point is not None and record.restore_point.configuration:
+            key = (RestoreKind.ORIGINAL, None)
+        else:
+            key = (RestoreKind.REMOVAL, None)
+        groups.setdefault(key, []).append(record)
+    return [(kind, target, records) for (kind, target), records in groups.items()]
+
+
+def _write(
+    rt: Runtime,
+    spec: TrackSpec,
+    kind: RestoreKind,
+    target: str | None,
+    records: list[ClusterRecord],
+) -> list[WriteOutcome]:
+    name = spec.configuration.name
+    ids = [r.cluster_id for r in records]
+    if kind is RestoreKind.REVISION:
+        assert target is not None
+        return rt.fleet.apply_many(ids, name, desired_configuration(spec, target))
+    if kind is RestoreKind.REMOVAL:
+        return [rt.fleet.remove(c, name) for c in ids]
+    outcomes = []
+    for record in records:
+        assert record.restore_point is not None
+        original: dict[str, Any] = record.restore_point.configuration or {}
+        outcomes.append(rt.fleet.apply(record.cluster_id, name, original))
+    return outcomes
+
+
+def _restoring(
+    rt: Runtime, record: ClusterRecord, kind: RestoreKind, target: str | None
+) -> ClusterRecord:
+    messages = {
+        RestoreKind.REVISION: f"restoring {short_revision(target or '')}",
+        RestoreKind.ORIGINAL: "putting back the configuration found before arcwave's first write",
+        RestoreKind.REMOVAL: "removing the configuration arcwave created",
+    }
+    return record.model_copy(
+        update={
+            "state": ClusterState.ROLLING_BACK,
+            "reason": Reason.ROLLING_BACK,
+            "message": messages[kind],
+            "desired_revision": target,
+            "restoring": kind,
+            "written_at": rt.now(),
+            "settled_at": None,
+        }
+    )
+
+
+def mark_unrestored(rt: Runtime, req: UnrestoredRequest) -> Counts:
+    """A wave's rollback could not run: every cluster it would have restored, or was still
+    restoring, is RollbackFailed with the reason. The wave's counts by state."""
+    records = rt.records.clusters.list(req["track"], rollout=req["rolloutId"], wave=req["wave"])
+    unrestored = {r.id for r in written_by(records, req["revision"])}
+    settled = (ClusterState.ROLLBACK_FAILED, ClusterState.ROLLED_BACK)
+    left = [
+        r
+        for r in records
+        if r.state is ClusterState.ROLLING_BACK or (r.id in unrestored and r.state not in settled)
+    ]
+    now = rt.now()
+    marked = [
+        r.model_copy(
+            update={
+                "state": ClusterState.ROLLBACK_FAILED,
+                "reason": Reason.ROLLBACK_FAILED,
+                "message": f"rollback could not run: {req['error']}",
+                "settled_at": now,
+            }
+        )
+        for r in left
+    ]
+    if marked:
+        rt.records.clusters.save_wave(marked)
+    by_id = {r.id: r for r in records} | {r.id: r for r in marked}
+    return dict(Counter(r.state.value for r in by_id.values()))
 
 
 @bp.activity_trigger(input_name="request", activity=RESTORE)
 def restore_wave(request: RestoreRequest) -> RestoreResult:
-    return restore(runtime(), request)
+    with failing_fast():
+        return restore(runtime(), request)
+
+
+@bp.activity_trigger(input_name="request", activity=UNRESTORED)
+def mark_unrestored_wave(request: UnrestoredRequest) -> Counts:
+    with failing_fast():
+        return mark_unrestored(rt=runtime(), req=request)

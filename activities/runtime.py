@@ -4,16 +4,21 @@ Settings are read when the first activity runs, not at import, so indexing the a
 needs them; a bad setting fails that activity with `SettingsError` naming the setting.
 """
 
+import contextlib
 import functools
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from activities.contracts import Control
+from activities.contracts import Control, NonRetryableError
 from shared.adapters.fleet import FleetGateway
 from shared.adapters.publisher import EventPublisher, publisher_for
+from shared.errors import PermanentError
 from shared.settings import Settings
 from shared.store import Records, RolloutRecord, open_store
+from shared.store.records import utc_now
 
 log = logging.getLogger("arcwave.activities")
 
@@ -26,6 +31,8 @@ class Runtime:
     records: Records
     fleet: FleetGateway
     publisher: EventPublisher
+    now: Callable[[], datetime] = field(default=utc_now)
+    """Where activities take the time from (tests pass a virtual clock)."""
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -55,6 +62,16 @@ def runtime() -> Runtime:
         "on" if settings.publishing else "off",
     )
     return build_runtime(settings)
+
+
+@contextlib.contextmanager
+def failing_fast() -> Iterator[None]:
+    """Let transient errors fail the attempt (the orchestrator retries it over its horizon);
+    turn permanent ones into `NonRetryableError`, so the step fails at once with the reason."""
+    try:
+        yield
+    except PermanentError as error:
+        raise NonRetryableError(str(error)) from error
 
 
 def control_of(rollout: RolloutRecord) -> Control:

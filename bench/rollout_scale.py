@@ -129,7 +129,10 @@ def run(host: DevHost, records: Records, endpoint: str, cert: Path) -> None:
             "revision": HEAD,
             "trigger": {"kind": "bench", "actor": "bench"},
             "supersede": "queue",
-            "pollSeconds": 1.0,
+            "timing": {
+                "pollSeconds": 1.0,
+                "retry": {"firstSeconds": 1.0, "maxIntervalSeconds": 30.0, "horizonSeconds": 600.0},
+            },
             "clusters": None,
         },
     )

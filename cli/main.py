@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--json", action="store_true", help="print the resolved spec as JSON")
     validate.set_defaults(handler=_validate)
 
-    plan = commands.add_parser("plan", help="show which cluster goes in which wave and batch")
+    plan = commands.add_parser("plan", help="show which cluster goes in which wave, in what order")
     plan.add_argument("--track", required=True, type=Path, help="track spec (YAML or JSON)")
     plan.add_argument(
         "--fleet",

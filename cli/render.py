@@ -31,7 +31,7 @@ def render_spec(out: Console, spec: TrackSpec, source: str) -> None:
 
 
 def render_plan(out: Console, plan: Plan, spec: TrackSpec, fleet: Sequence[Cluster]) -> None:
-    """A summary line, one row per wave, then each wave's batches."""
+    """A summary line, one row per wave, then each wave's write order and window."""
     names = {c.id: c.name for c in fleet}
     out.print(
         f"Plan for track [bold]{plan.track}[/]: {plan.cluster_count} of {len(fleet)} clusters "
@@ -40,21 +40,27 @@ def render_plan(out: Console, plan: Plan, spec: TrackSpec, fleet: Sequence[Clust
     )
     table = Table(show_lines=False)
     table.add_column("wave", no_wrap=True)
-    for column in ("clusters", "batches", "offline", "budget", "concurrency", "per site"):
+    for column in ("clusters", "in flight", "per site", "rounds", "offline", "budget"):
         table.add_column(column, justify="right", no_wrap=True)
     for wave_plan, wave in zip(plan.waves, spec.waves, strict=True):
         table.add_row(
             wave_plan.name,
             str(len(wave_plan.clusters)),
-            str(len(wave_plan.batches)),
+            f"≤ {wave_plan.max_in_flight}" if wave_plan.clusters else "-",
+            str(wave.per_site_concurrency or "-"),
+            str(len(wave_plan.rounds)),
             str(sum(1 for c in wave_plan.clusters if c.offline)),
             str(wave.max_failures),
-            str(wave.max_concurrency or "all"),
-            str(wave.per_site_concurrency or "-"),
         )
     out.print(table)
+    out.print(
+        "[dim]A wave keeps at most 'in flight' clusters between write and verdict ('per site' "
+        "of one site): the next is written as one settles, and nothing more once the wave's "
+        "failure budget is spent. Rounds are the window's turns if every cluster took the "
+        "same time.[/]"
+    )
     for wave_plan, wave in zip(plan.waves, spec.waves, strict=True):
-        _render_batches(out, wave_plan, wave, names)
+        _render_wave(out, wave_plan, wave, names)
     if plan.excluded:
         out.print("[bold]excluded[/]")
         for exclusion in plan.excluded:
@@ -65,21 +71,25 @@ def render_plan(out: Console, plan: Plan, spec: TrackSpec, fleet: Sequence[Clust
             out.print(f"  {names.get(cluster_id, cluster_id)}")
 
 
-def _render_batches(out: Console, wave_plan: WavePlan, wave: Wave, names: dict[str, str]) -> None:
+def _render_wave(out: Console, wave_plan: WavePlan, wave: Wave, names: dict[str, str]) -> None:
+    """The wave's rule and gates, its window, then its clusters round by round: the first
+    round is written at once, each later one as clusters settle (if all took the same time)."""
     rule = wave_plan.clusters[0].reason if wave_plan.clusters else _rule(wave)
     gates = _gates(wave)
     out.print(f"[bold]{wave_plan.name}[/]: {rule}" + (f"; gates: {gates}" if gates else ""))
-    if not wave_plan.batches:
+    if not wave_plan.clusters:
         out.print("  no clusters")
         return
+    per_site = f", {wave_plan.max_per_site} per site" if wave_plan.max_per_site else ""
+    out.print(f"  at most {wave_plan.max_in_flight} in flight{per_site}")
     by_id = {c.id: c for c in wave_plan.clusters}
-    for number, batch in enumerate(wave_plan.batches, start=1):
-        per_site = Counter(by_id[i].site or "-" for i in batch)
-        sites = ", ".join(f"{site} x{n}" for site, n in per_site.items())
+    for number, round_ in enumerate(wave_plan.rounds, start=1):
+        sites = Counter(by_id[i].site or "-" for i in round_)
+        shown = ", ".join(f"{site} x{n}" for site, n in sites.items())
         members = ", ".join(
-            names.get(i, i) + (" (offline)" if by_id[i].offline else "") for i in batch
+            names.get(i, i) + (" (offline)" if by_id[i].offline else "") for i in round_
         )
-        out.print(f"  batch {number} [dim]({sites})[/]: {members}")
+        out.print(f"  round {number} [dim]({shown})[/]: {members}")
 
 
 def _policy_table(waves: Sequence[Wave]) -> Table:

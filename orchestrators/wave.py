@@ -1,41 +1,43 @@
-"""The wave orchestrator: apply a wave in its batches, then watch it until it settles.
+"""The wave orchestrator: write a wave through its in-flight window and watch it settle.
 
-    for each batch: apply (held while the rollout is paused; stopped if aborted/superseded)
-    watch: observe every poll interval — sooner when Flux says something — until every
-           cluster is Healthy, Failed, Skipped or Offline-failed, or the deadline turns the
-           rest into failures
+    every poll interval — sooner when Flux says something or an operator acts:
+        advance the window: judge the clusters in flight, write the next ones into free slots
+        settled (nothing in flight, nothing more to write)  → the wave's counts
+        aborted or superseded                               → stop at once
+        paused with nothing in flight                       → wait for the operator
 
-The same orchestration watches a rollback (`mode: restore`): restore the wave's clusters,
-then watch each against its own restore target. Its history grows with batches and polls of
-one wave only; cluster ids never enter it.
+The window keeps at most `maxConcurrency` clusters of the wave (and `perSiteConcurrency` of
+one site) between their write and their verdict, and writes nothing more once the failure
+budget is spent. The same orchestration watches a rollback (`mode: restore`): restore every
+cluster the rollout wrote, then watch each against its own restore target.
+
+A step that fails for good ends the wave with `failure` set instead of failing the
+orchestration, so the rollout decides what follows. Its history grows with polls of one wave
+only; cluster ids never enter it.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypedDict
 
 import azure.durable_functions as df
 
 from activities.contracts import (
-    APPLY,
+    ADVANCE,
     OBSERVE,
     RESTORE,
-    ApplyResult,
-    BatchRef,
+    AdvanceResult,
     Counts,
     ObserveRequest,
     ObserveResult,
+    RestoreResult,
     RolloutRef,
+    WaveRef,
     held_reason,
 )
-from orchestrators.common import (
-    ACTIVITY_RETRY,
-    CONTROL_EVENT,
-    HEALTH_EVENT,
-    WAVE,
-    Listener,
-    Step,
-    wait_for_control,
-)
+from orchestrators import retry
+from orchestrators.common import CONTROL_EVENT, HEALTH_EVENT, WAVE, Timing, wait_for_control
+from orchestrators.listener import Listener, Step
+from orchestrators.retry import StepFailed
 
 bp = df.Blueprint()
 
@@ -45,10 +47,7 @@ class WaveJob(TypedDict):
     track: str
     revision: str
     wave: str
-    batches: int
-    deadline: str
-    """ISO 8601 UTC: clusters not settled by then fail with ProgressDeadlineExceeded."""
-    pollSeconds: float
+    timing: Timing
     mode: str
     """`rollout` or `restore`."""
 
@@ -56,72 +55,99 @@ class WaveJob(TypedDict):
 class WaveOutcome(TypedDict):
     counts: Counts
     stopped: str | None
-    """`aborted` or `superseded` when the wave stopped early at a safe point."""
+    """`aborted` or `superseded` when the wave stopped early."""
+    restore: RestoreResult | None
+    """What a rollback did, by kind (`mode: restore`)."""
+    failure: str | None
+    """A step failed for good: the wave ended without a verdict (`StepFailed`'s text)."""
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=WAVE)
 def wave_orchestrator(context: df.DurableOrchestrationContext) -> Step:
     job: WaveJob = context.get_input()
-    ref = RolloutRef(rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"])
-    listener = Listener(context, HEALTH_EVENT, CONTROL_EVENT)
-    stopped: str | None = None
-    if job["mode"] == "restore":
-        restore = context.call_activity_with_retry(
-            RESTORE, ACTIVITY_RETRY, {**ref, "wave": job["wave"]}
-        )
-        yield from listener.call(restore)
-    else:
-        for batch in range(job["batches"]):
-            context.set_custom_status(
-                {"wave": job["wave"], "batch": batch + 1, "of": job["batches"]}
-            )
-            applied: ApplyResult = yield from apply_when_free(
-                listener, {**ref, "wave": job["wave"], "batch": batch}
-            )
-            if applied["held"]:
-                stopped = applied["held"]
-                break
-    outcome: WaveOutcome = yield from watch(listener, job, ref)
-    return WaveOutcome(counts=outcome["counts"], stopped=stopped or outcome["stopped"])
+    wave = Wave(context, job)
+    try:
+        if job["mode"] == "restore":
+            outcome = yield from wave.restore()
+        else:
+            outcome = yield from wave.roll()
+    except StepFailed as failure:
+        return WaveOutcome(counts={}, stopped=None, restore=None, failure=str(failure))
+    return outcome
 
 
-def apply_when_free(listener: Listener, batch: BatchRef) -> Step:
-    """Apply one batch; while the rollout is paused, wait for the operator, then try again."""
-    context = listener.context
-    while True:
-        task = context.call_activity_with_retry(APPLY, ACTIVITY_RETRY, batch)
-        result: ApplyResult = yield from listener.call(task)
-        if result["held"] != "paused":
-            return result
-        context.set_custom_status(
-            {"wave": batch["wave"], "batch": batch["batch"] + 1, "held": "paused"}
+class Wave:
+    def __init__(self, context: df.DurableOrchestrationContext, job: WaveJob) -> None:
+        self.context = context
+        self.job = job
+        self.ref = RolloutRef(
+            rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"]
         )
+        self.listener = Listener(context, HEALTH_EVENT, CONTROL_EVENT)
+        self.policy = job["timing"]["retry"]
+        self.scope = f"wave '{job['wave']}'"
+
+    def roll(self) -> Step:
+        """Advance the window until the wave settles (or is stopped)."""
+        request = WaveRef(**self.ref, wave=self.job["wave"])
         while True:
-            control = yield from wait_for_control(listener, batch)
-            if held_reason(control) != "paused":
-                break
+            self._quiet()
+            advanced: AdvanceResult = yield from retry.call(
+                self.listener, ADVANCE, request, self.policy, scope=self.scope
+            )
+            self.context.set_custom_status(
+                {
+                    "wave": self.job["wave"],
+                    "counts": advanced["counts"],
+                    "inFlight": advanced["inFlight"],
+                    "pending": advanced["pending"],
+                }
+            )
+            if advanced["settled"]:
+                return self._outcome(advanced["counts"])
+            held = advanced["held"]
+            if held in ("aborted", "superseded"):
+                return self._outcome(advanced["counts"], stopped=held)
+            if held == "paused" and advanced["inFlight"] == 0:
+                control = advanced["control"]
+                while held_reason(control) == "paused":
+                    control = yield from wait_for_control(self.listener, self.ref, self.policy)
+                continue
+            yield from self._nap()
 
-
-def watch(listener: Listener, job: WaveJob, ref: RolloutRef) -> Step:
-    """Observe until the wave settles, waking on each poll, Flux hint or operator command."""
-    context = listener.context
-    deadline = datetime.fromisoformat(job["deadline"])
-    while True:
-        now = context.current_utc_datetime
-        request = ObserveRequest(
-            **ref, wave=job["wave"], deadlinePassed=now >= deadline, recheck=False
+    def restore(self) -> Step:
+        """Restore what the rollout wrote in this wave, then watch until it settles."""
+        request = WaveRef(**self.ref, wave=self.job["wave"])
+        restored: RestoreResult = yield from retry.call(
+            self.listener, RESTORE, request, self.policy, scope=f"rollback of {self.scope}"
         )
-        listener.take(HEALTH_EVENT)
-        listener.take(CONTROL_EVENT)
-        task = context.call_activity_with_retry(OBSERVE, ACTIVITY_RETRY, request)
-        observed: ObserveResult = yield from listener.call(task)
-        context.set_custom_status({"wave": job["wave"], "counts": observed["counts"]})
-        if observed["settled"]:
-            return WaveOutcome(counts=observed["counts"], stopped=None)
-        held = held_reason(observed["control"])
-        if job["mode"] != "restore" and held in ("aborted", "superseded"):
-            return WaveOutcome(counts=observed["counts"], stopped=held)
-        wake_at = now + timedelta(seconds=job["pollSeconds"])
-        if deadline > now:
-            wake_at = min(wake_at, deadline)  # judge the deadline on time
-        yield from listener.sleep(wake_at, wake_on=(HEALTH_EVENT, CONTROL_EVENT))
+        watch = ObserveRequest(**request, recheck=False)
+        while True:
+            self._quiet()
+            observed: ObserveResult = yield from retry.call(
+                self.listener, OBSERVE, watch, self.policy, scope=f"rollback of {self.scope}"
+            )
+            self.context.set_custom_status({"wave": self.job["wave"], "counts": observed["counts"]})
+            if observed["settled"]:
+                return self._outcome(observed["counts"], restore=restored)
+            yield from self._nap()
+
+    def _quiet(self) -> None:
+        """Forget the wake-ups that arrived before this look: it sees what they announced."""
+        self.listener.take(HEALTH_EVENT)
+        self.listener.take(CONTROL_EVENT)
+
+    def _nap(self) -> Step:
+        wake = self.context.current_utc_datetime + timedelta(
+            seconds=self.job["timing"]["pollSeconds"]
+        )
+        yield from self.listener.sleep(wake, wake_on=(HEALTH_EVENT, CONTROL_EVENT))
+
+    def _outcome(
+        self,
+        counts: Counts,
+        *,
+        stopped: str | None = None,
+        restore: RestoreResult | None = None,
+    ) -> WaveOutcome:
+        return WaveOutcome(counts=counts, stopped=stopped, restore=restore, failure=None)

@@ -48,6 +48,36 @@ def desired_configuration(spec: TrackSpec, revision: str) -> dict[str, Any]:
     }
 
 
+WRITABLE_PROPERTIES = (
+    "scope",
+    "namespace",
+    "sourceKind",
+    "suspend",
+    "gitRepository",
+    "bucket",
+    "azureBlob",
+    "ociRepository",
+    "kustomizations",
+    "waitForReconciliation",
+    "reconciliationWaitDuration",
+)
+"""What a PUT may carry, as ARM returns it. Statuses, compliance and provisioning are
+read-only; `configurationProtectedSettings` is write-only and never returned."""
+
+
+def restorable(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The PUT body that puts back a fluxConfiguration as ARM (or Resource Graph) returned it:
+    its writable properties only, without read-only kustomization names."""
+    props = configuration.get("properties") or {}
+    kept = {k: props[k] for k in WRITABLE_PROPERTIES if props.get(k) is not None}
+    if isinstance(kept.get("kustomizations"), dict):
+        kept["kustomizations"] = {
+            name: {k: v for k, v in (body or {}).items() if k != "name"}
+            for name, body in kept["kustomizations"].items()
+        }
+    return {"properties": kept}
+
+
 def is_oci_body(body: dict[str, Any]) -> bool:
     kind: object = body.get("properties", {}).get("sourceKind")
     return kind == "OCIRepository"

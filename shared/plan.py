@@ -1,4 +1,4 @@
-"""A rollout plan: which cluster goes in which wave and batch, and why.
+"""A rollout plan: which cluster goes in which wave, in what order, and why.
 
 Plans are values: the same fleet and spec always give the same plan, and every cluster of the
 fleet appears exactly once: in a wave, in `excluded` (with the reason) or in `unassigned`.
@@ -20,12 +20,20 @@ class Placement(WireModel):
 
 
 class WavePlan(WireModel):
-    """The clusters of one wave, in apply order, cut into batches that respect the caps."""
+    """The clusters of one wave in write order, and the window that bounds them in flight.
+
+    A cluster is in flight from its write until its verdict. At every instant at most
+    `max_in_flight` clusters of the wave, and `max_per_site` of one site, are in flight; the
+    next cluster in order whose site has room is written as soon as a slot frees."""
 
     name: str
     clusters: list[Placement] = Field(default_factory=list)
-    batches: list[list[str]] = Field(default_factory=list)
-    """Cluster ids per batch; a batch is applied at once, batches one after another."""
+    max_in_flight: int = Field(default=1, ge=1)
+    max_per_site: int | None = Field(default=None, ge=1)
+    rounds: list[list[str]] = Field(default_factory=list)
+    """Cluster ids written together if every cluster took the same time to settle: the first
+    round is written at once, each later round as the one before settles. The fewest
+    reconcile times the wave can take."""
 
     @property
     def cluster_ids(self) -> list[str]:
@@ -62,7 +70,13 @@ class Plan(WireModel):
         return {
             "track": self.track,
             "waves": [
-                {"name": w.name, "clusters": w.cluster_ids, "batches": w.batches}
+                {
+                    "name": w.name,
+                    "clusters": w.cluster_ids,
+                    "maxInFlight": w.max_in_flight,
+                    "maxPerSite": w.max_per_site,
+                    "rounds": w.rounds,
+                }
                 for w in self.waves
             ],
             "excluded": [{"id": e.id, "reason": e.reason} for e in self.excluded],

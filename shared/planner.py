@@ -11,9 +11,11 @@ Rules, in order:
    - neither: every remaining cluster.
 3. What no wave took is `unassigned`.
 4. Within a wave clusters are ordered by site, then name (then id); clusters without a site
-   tag come last. Batches are filled greedily in that order with at most `maxConcurrency`
-   clusters and at most `perSiteConcurrency` of one site; a cluster without a site tag shares
-   no site with any other.
+   tag come last. That is the write order: the wave writes the next cluster in order whose
+   site has room as soon as fewer than `maxConcurrency` of its clusters (and fewer than
+   `perSiteConcurrency` of that site) are in flight, between write and verdict. A cluster
+   without a site tag shares no site with any other. The plan also shows the rounds the
+   window gives when every cluster takes the same time.
 """
 
 import hashlib
@@ -113,22 +115,31 @@ def _wave_plan(wave: Wave, taken: Sequence[Cluster], reason: str, site_tag: str)
         Placement(id=c.id, name=c.name, site=c.tag(site_tag), offline=c.is_offline, reason=reason)
         for c in ordered
     ]
-    cap = wave.max_concurrency.ceil_of(len(ordered)) if wave.max_concurrency else len(ordered)
+    cap = max(1, window_size(wave, len(ordered)))
     return WavePlan(
         name=wave.name,
         clusters=placements,
-        batches=cut_batches(placements, max(1, cap), wave.per_site_concurrency),
+        max_in_flight=cap,
+        max_per_site=wave.per_site_concurrency,
+        rounds=write_rounds(placements, cap, wave.per_site_concurrency),
     )
 
 
-def cut_batches(
+def window_size(wave: Wave, clusters: int) -> int:
+    """How many of the wave's `clusters` may be in flight at once (`maxConcurrency`, a count
+    or a share of the wave rounded up; all of them when unset)."""
+    return wave.max_concurrency.ceil_of(clusters) if wave.max_concurrency else clusters
+
+
+def write_rounds(
     ordered: Sequence[Placement], max_per_batch: int, max_per_site: int | None
 ) -> list[list[str]]:
-    """Fill batches greedily in order, honouring both caps.
+    """The rounds of the window when every cluster takes the same time: each round takes, in
+    order, every cluster that still fits both caps.
 
-    Equivalent to scanning the ordered list once per batch and taking every cluster that still
-    fits, but linear in sites per batch: clusters are queued per site in order, and a batch
-    takes up to `max_per_site` from each site's queue, sites in order, until it is full.
+    Equivalent to scanning the ordered list once per round, but linear in sites per round:
+    clusters are queued per site in order, and a round takes up to `max_per_site` from each
+    site's queue, sites in order, until it is full.
     """
     queues: dict[tuple[str, str], deque[Placement]] = {}
     for placement in ordered:

@@ -17,7 +17,7 @@ class Reason(StrEnum):
     PLANNED = "Planned"
     """The fleet was discovered and every cluster placed in a wave."""
     WAVE_STARTED = "WaveStarted"
-    """A wave's first batch is being applied."""
+    """A wave began writing its clusters through its in-flight window."""
     AWAITING_APPROVAL = "AwaitingApproval"
     """A wave that needs approval waits for an operator."""
     APPROVED = "Approved"
@@ -43,6 +43,13 @@ class Reason(StrEnum):
     """arcwave could not write the fluxConfiguration (refused or failed after retries)."""
     REGRESSED_DURING_SOAK = "RegressedDuringSoak"
     """A cluster healthy before soak was not healthy after it."""
+    STEP_FAILED = "StepFailed"
+    """A step of the rollout (planning, a wave's writes or reads, recording) kept failing past
+    the retry horizon, or failed in a way retrying cannot fix; the message names the step and
+    the error. The rollout's `onFailure` was applied to what it had changed."""
+    ORCHESTRATION_LOST = "OrchestrationLost"
+    """The rollout's orchestration ended (terminated, purged or failed) without recording its
+    end; arcwave closed the rollout and applied its `onFailure` to what it had changed."""
     # Clusters
     REVISION_APPLIED = "RevisionApplied"
     """The pinned configuration was written; Flux has yet to report on it."""
@@ -72,6 +79,8 @@ class Reason(StrEnum):
     ROLLING_BACK = "RollingBack"
     """The last good revision is being restored on the clusters this rollout changed."""
     ROLLED_BACK = "RolledBack"
-    """The last good revision was restored and verified healthy."""
+    """What the rollout changed was restored and verified: the last good revision, the
+    configuration found before arcwave's first write, or no configuration where arcwave had
+    created it."""
     ROLLBACK_FAILED = "RollbackFailed"
-    """Restoring the last good revision did not reach health on some clusters."""
+    """Restoring did not reach health on some clusters, or could not run at all."""

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 PROVIDERS = ("github", "gitlab", "azuredevops", "bitbucket", "gitea")
+MIN_POLL_SECONDS = 0.2
 
 
 class SettingsError(ValueError):
@@ -39,6 +40,21 @@ class StoreSettings(BaseModel):
     cosmos_ca_bundle: Path | None = None
 
 
+class RetrySettings(BaseModel):
+    """How long a rollout step that fails keeps being tried before the rollout gives up.
+
+    Attempts back off exponentially from `first_seconds`, doubling up to `max_interval_seconds`
+    between attempts, for at most `horizon_seconds` since the first attempt: outages shorter
+    than the horizon are ridden out; a step still failing after it ends its rollout `Failed`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    first_seconds: float = Field(default=5.0, gt=0)
+    max_interval_seconds: float = Field(default=120.0, gt=0)
+    horizon_seconds: float = Field(default=1800.0, gt=0)
+
+
 class Settings(BaseModel):
     """Everything arcwave reads from its environment."""
 
@@ -54,6 +70,9 @@ class Settings(BaseModel):
     eventgrid_key: SecretStr | None = None
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     flux_hmac_key: SecretStr | None = None
+    poll_seconds: float = Field(default=10.0, gt=0)
+    """How often a wave looks at its clusters when no Flux event wakes it earlier."""
+    retry: RetrySettings = Field(default_factory=RetrySettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -70,6 +89,8 @@ class Settings(BaseModel):
             eventgrid_key=read.secret("ARCWAVE_EVENTGRID_KEY"),
             webhook_secrets=_webhook_secrets(read),
             flux_hmac_key=read.secret("ARCWAVE_FLUX_HMAC_KEY"),
+            poll_seconds=max(MIN_POLL_SECONDS, read.number("ARCWAVE_POLL_SECONDS", 10.0)),
+            retry=_retry(read),
         )
         if settings.eventgrid_key and not settings.eventgrid_endpoint:
             raise SettingsError(
@@ -125,6 +146,20 @@ def _store(read: "_Reader") -> StoreSettings:
     raise SettingsError(
         f"ARCWAVE_STORE={value!r} is not a store: use sqlite:///ABSOLUTE/PATH.db or 'cosmos'"
     )
+
+
+def _retry(read: "_Reader") -> RetrySettings:
+    retry = RetrySettings(
+        first_seconds=read.number("ARCWAVE_RETRY_FIRST_SECONDS", 5.0),
+        max_interval_seconds=read.number("ARCWAVE_RETRY_MAX_INTERVAL_SECONDS", 120.0),
+        horizon_seconds=read.number("ARCWAVE_RETRY_HORIZON_SECONDS", 1800.0),
+    )
+    if retry.max_interval_seconds < retry.first_seconds:
+        raise SettingsError(
+            "ARCWAVE_RETRY_MAX_INTERVAL_SECONDS is shorter than ARCWAVE_RETRY_FIRST_SECONDS: "
+            "the longest wait between attempts must be at least the first"
+        )
+    return retry
 
 
 def _webhook_secrets(read: "_Reader") -> dict[str, SecretStr]:

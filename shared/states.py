@@ -131,6 +131,17 @@ class ClusterState(StrEnum):
         return self in {ClusterState.FAILED, ClusterState.ROLLBACK_FAILED}
 
 
+class RestoreKind(StrEnum):
+    """What a rollback brings one cluster back to."""
+
+    REVISION = "revision"
+    """Its last good revision, written with the rollout's spec."""
+    ORIGINAL = "original"
+    """The configuration arcwave found before its first write there."""
+    REMOVAL = "removal"
+    """Nothing: arcwave created the configuration, so it is deleted."""
+
+
 class Condition(WireModel):
     """A Flux-style condition: a state with its reason, message and when it last changed."""
 

@@ -12,6 +12,23 @@ from pydantic import BaseModel
 
 T = TypeVar("T")
 
+HAND_MADE_CONFIGURATION: dict[str, Any] = {
+    "properties": {
+        "scope": "cluster",
+        "namespace": "default",
+        "sourceKind": "GitRepository",
+        "suspend": False,
+        "gitRepository": {
+            "url": "https://github.com/contoso/hand-made",
+            "repositoryRef": {"branch": "release"},
+            "syncIntervalInSeconds": 300,
+            "timeoutInSeconds": 300,
+        },
+        "kustomizations": {"apps": {"path": "./apps", "prune": True}},
+    }
+}
+"""A fluxConfiguration someone made by hand before arcwave came (same name as the track's)."""
+
 
 def model_field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     """Every wire field of `model` as a dotted path (`waves[].maxFailures`), nested models too."""

@@ -20,19 +20,29 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities.runtime import runtime
-from orchestrators.common import CONTROL_EVENT, track_instance, wave_instance
+from orchestrators.common import CONTROL_EVENT
 from shared.documents import parse_document
+from shared.names import track_instance, wave_instance
 from shared.planner import plan_rollout
 from shared.problems import InvalidInput, Problem
 from shared.reasons import Reason
 from shared.revision import OciRef, Revision, RevisionError
 from shared.states import Command, RolloutState, WaveState
-from shared.store import RolloutRecord, TrackRecord, Trigger
+from shared.store import PreconditionFailed, RolloutRecord, TrackRecord, Trigger
 from shared.store.records import utc_now
-from shared.trackspec import validate_track_spec
+from shared.trackspec import TrackSpec, validate_track_spec
 from triggers.commands import refusal
-from triggers.dispatch import hand_over
-from triggers.http import answer, caller, guarded, read_json, refuse
+from triggers.dispatch import hand_over, hand_recovery, is_live, orchestration_status
+from triggers.http import (
+    Precondition,
+    PreconditionFailedError,
+    answer,
+    caller,
+    etag_header,
+    guarded,
+    read_json,
+    refuse,
+)
 from triggers.views import cluster_view, rollout_detail, rollout_summary, track_view
 
 log = logging.getLogger("arcwave.triggers.api")
@@ -57,21 +67,80 @@ async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
     records = runtime().records
     if req.method == "GET":
         found = await asyncio.to_thread(records.tracks.find, name)
-        return answer(track_view(found)) if found else refuse(404, f"no track '{name}'")
-    if req.method == "DELETE":
-        found = await asyncio.to_thread(records.tracks.find, name)
         if found is None:
             return refuse(404, f"no track '{name}'")
-        if found.active_rollout_id:
-            return refuse(
-                409,
-                f"track '{name}' has an active rollout '{found.active_rollout_id}'; abort it first",
-                activeRolloutId=found.active_rollout_id,
-            )
-        await asyncio.to_thread(records.store.delete, TrackRecord.container, name, name)
-        with contextlib.suppress(Exception):  # not running: nothing to stop
-            await client.terminate(track_instance(name), f"track deleted by {caller(req)}")
-        return answer({"deleted": name})
+        return answer(track_view(found), headers=etag_header(found))
+    if req.method == "DELETE":
+        return await _delete_track(req, client, name)
+    spec = _track_spec_from(req, name)
+    now = utc_now()
+    precondition = Precondition.of(req)
+    found = await asyncio.to_thread(records.tracks.find, name)
+    precondition.check(found, name)
+
+    def with_spec(record: TrackRecord) -> TrackRecord:
+        precondition.check(record, name)  # again, atomically with the write
+        return record.with_spec(spec).model_copy(update={"updated_at": now})
+
+    def new_track() -> TrackRecord:
+        if precondition.if_match is not None:
+            raise PreconditionFailedError(name, None, precondition.if_match)
+        return TrackRecord.for_spec(spec, now)
+
+    saved = await asyncio.to_thread(records.tracks.update, name, with_spec, default=new_track)
+    created = found is None
+    log.info("track %s %s by %s", name, "created" if created else "updated", caller(req))
+    body = track_view(saved)
+    active = await _active_rollout(saved)
+    if active is not None:
+        body["notice"] = (
+            f"rollout '{active.id}' keeps the spec it was planned with; "
+            "this change applies from the next rollout"
+        )
+    return answer(body, 201 if created else 200, headers=etag_header(saved))
+
+
+async def _delete_track(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, name: str
+) -> func.HttpResponse:
+    records = runtime().records
+    found = await asyncio.to_thread(records.tracks.find, name)
+    if found is None:
+        return refuse(404, f"no track '{name}'")
+    Precondition.of(req).check(found, name)
+    active = await _active_rollout(found)
+    if active is not None:
+        return refuse(
+            409,
+            f"track '{name}' has an active rollout '{active.id}' ({active.state.value}); "
+            "abort it first",
+            activeRolloutId=active.id,
+        )
+    try:
+        # Only the version checked above: a spec written meanwhile makes the delete a 412.
+        await asyncio.to_thread(
+            records.store.delete, TrackRecord.container, name, name, if_match=found.etag
+        )
+    except PreconditionFailed:
+        fresh = await asyncio.to_thread(records.tracks.find, name)
+        Precondition.of(req).check(fresh, name)
+        return await _delete_track(req, client, name)
+    with contextlib.suppress(Exception):  # not running: nothing to stop
+        await client.terminate(track_instance(name), f"track deleted by {caller(req)}")
+    return answer({"deleted": name})
+
+
+async def _active_rollout(track: TrackRecord) -> RolloutRecord | None:
+    """The track's active rollout while it has not ended."""
+    if track.active_rollout_id is None:
+        return None
+    rollout = await asyncio.to_thread(
+        runtime().records.rollouts.find, track.id, track.active_rollout_id
+    )
+    return rollout if rollout is not None and not rollout.state.is_terminal else None
+
+
+def _track_spec_from(req: func.HttpRequest, name: str) -> TrackSpec:
     text = (req.get_body() or b"").decode("utf-8", "replace")
     data = parse_document(text, "track spec") if text.strip() else None
     if not isinstance(data, dict):
@@ -92,18 +161,7 @@ async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
                 )
             ],
         )
-    spec = validate_track_spec(data)
-    now = utc_now()
-    created = await asyncio.to_thread(records.tracks.find, name) is None
-
-    def with_spec(record: TrackRecord) -> TrackRecord:
-        return record.model_copy(update={"spec": spec.to_wire(), "updated_at": now})
-
-    saved = await asyncio.to_thread(
-        records.tracks.update, name, with_spec, default=lambda: TrackRecord.for_spec(spec, now)
-    )
-    log.info("track %s %s by %s", name, "created" if created else "updated", caller(req))
-    return answer(track_view(saved), 201 if created else 200)
+    return validate_track_spec(data)
 
 
 @bp.route(route="tracks/{name}/rollouts", methods=["POST"])
@@ -121,7 +179,7 @@ async def start_rollout(
     revision = _revision(body, oci=found.track_spec().source.is_oci)
     reason = body.get("reason") if isinstance(body, dict) else None
     trigger = Trigger(kind="api", actor=caller(req), delivery_id=None)
-    handed = await hand_over(client, records, found, revision, trigger, uuid.uuid4().hex)
+    handed = await hand_over(client, runtime(), found, revision, trigger, uuid.uuid4().hex)
     log.info(
         "rollout of %s on %s requested by %s: %s", revision[:7], name, trigger.actor, reason or "-"
     )
@@ -162,7 +220,9 @@ async def preview_plan(req: func.HttpRequest) -> func.HttpResponse:
                         }
                         for c in w.clusters
                     ],
-                    "batches": w.batches,
+                    "maxInFlight": w.max_in_flight,
+                    "maxPerSite": w.max_per_site,
+                    "rounds": w.rounds,
                 }
                 for w in plan.waves
             ],
@@ -270,6 +330,18 @@ async def rollout_command(
     problem = refusal(rollout, command)
     if problem:
         return refuse(409, problem, state=rollout.state.value)
+    if rollout.state is not RolloutState.PENDING:
+        status = await orchestration_status(client, rollout_id)
+        if not is_live(status):
+            how = f"its orchestration is {status or 'gone'}"
+            await hand_recovery(client, runtime().settings, rollout, how)
+            return refuse(
+                409,
+                f"cannot {command.value}: rollout '{rollout_id}' is no longer running ({how}); "
+                "arcwave is closing it now: its state will say how it ended",
+                state=rollout.state.value,
+                orchestration=status,
+            )
 
     def apply(current: RolloutRecord) -> RolloutRecord:
         control = current.control

@@ -10,26 +10,24 @@ that runs twice for the same cause hands over the same rollout, which the track 
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import os
-import re
 from collections.abc import AsyncIterator
 from typing import Any, TypedDict
 
 import azure.durable_functions as df
 
-from orchestrators.common import REVISION_EVENT, TRACK, RevisionRequest, track_instance
+from activities.runtime import Runtime
+from orchestrators.common import REVISION_EVENT, TRACK, RevisionRequest, Timing
+from orchestrators.retry import RetryPolicy, failure_text
+from shared.names import rollout_id, track_instance
 from shared.reasons import Reason
-from shared.revision import short_revision
+from shared.settings import Settings
 from shared.states import RolloutState
 from shared.store import Conflict, Records, RolloutRecord, TrackRecord, Trigger
 from shared.store.records import utc_now
 
 log = logging.getLogger("arcwave.triggers.dispatch")
 
-POLL_SECONDS_SETTING = "ARCWAVE_POLL_SECONDS"
-DEFAULT_POLL_SECONDS = 10.0
 LIVE = {"Running", "Pending", "ContinuedAsNew", "Suspended"}
 
 
@@ -42,23 +40,17 @@ class Handed(TypedDict):
     queued: bool
 
 
-def rollout_id(track: str, revision: str, cause: str) -> str:
-    """A readable id unique to (track, revision, cause): `baseline-2b7e0c1-5f3a9c1e`
-    (an OCI revision shows its tag: `apps-v1.2.3-5f3a9c1e`)."""
-    digest = hashlib.sha256(f"{track}\x1f{revision}\x1f{cause}".encode()).hexdigest()[:8]
-    return f"{track}-{_shown(revision)}-{digest}"
-
-
-def _shown(revision: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "-", short_revision(revision).removeprefix("sha256:"))[:40]
-
-
-def poll_seconds() -> float:
-    """How often waves look at their clusters (`ARCWAVE_POLL_SECONDS`, default 10)."""
-    try:
-        return max(0.2, float(os.environ.get(POLL_SECONDS_SETTING, DEFAULT_POLL_SECONDS)))
-    except ValueError:
-        return DEFAULT_POLL_SECONDS
+def timing(settings: Settings) -> Timing:
+    """The poll interval and retry policy orchestrations get from the app settings."""
+    retry = settings.retry
+    return Timing(
+        pollSeconds=settings.poll_seconds,
+        retry=RetryPolicy(
+            firstSeconds=retry.first_seconds,
+            maxIntervalSeconds=retry.max_interval_seconds,
+            horizonSeconds=retry.horizon_seconds,
+        ),
+    )
 
 
 @contextlib.asynccontextmanager
@@ -79,17 +71,20 @@ async def handing_over(records: Records, source: str, delivery_id: str) -> Async
 
 async def hand_over(
     client: df.DurableOrchestrationClient,
-    records: Records,
+    rt: Runtime,
     track: TrackRecord,
     revision: str,
     trigger: Trigger,
     cause: str,
     *,
     clusters: list[str] | None = None,
+    known_id: str | None = None,
 ) -> Handed:
-    """Record the rollout and send it to its track; safe to repeat for the same cause."""
+    """Record the rollout and send it to its track; safe to repeat for the same cause (or,
+    with `known_id`, for a rollout recorded earlier)."""
+    records = rt.records
     spec = track.track_spec()
-    rid = rollout_id(spec.name, revision, cause)
+    rid = known_id or rollout_id(spec.name, revision, cause)
     queued = track.active_rollout_id not in (None, rid)
     now = utc_now()
     with contextlib.suppress(Conflict):
@@ -104,6 +99,7 @@ async def hand_over(
                 reason=Reason.QUEUED if queued else Reason.ROLLOUT_STARTED,
                 message="waiting for the running rollout of its track" if queued else "starting",
                 trigger=trigger,
+                clusters=clusters,
                 created_at=now,
                 updated_at=now,
             ),
@@ -114,11 +110,11 @@ async def hand_over(
         revision=revision,
         trigger=trigger.model_dump(mode="json", by_alias=True, exclude_none=True),
         supersede=spec.supersede.value,
-        pollSeconds=poll_seconds(),
+        timing=timing(rt.settings),
         clusters=clusters,
     )
     await client.raise_event(track_instance(spec.name), REVISION_EVENT, request)
-    log.info("handed %s of track %s to its orchestrator as %s", revision[:7], spec.name, rid)
+    log.info("handed %s of track %s to its orchestrator as %s", revision, spec.name, rid)
     return Handed(track=spec.name, revision=revision, rolloutId=rid, queued=queued)
 
 
@@ -135,6 +131,51 @@ async def ensure_track_running(client: df.DurableOrchestrationClient, track: str
         status = await client.get_status(instance)
         if not _is_live(status):
             raise RuntimeError(f"could not start the orchestrator of track '{track}'") from error
+
+
+async def hand_recovery(
+    client: df.DurableOrchestrationClient,
+    settings: Settings,
+    rollout: RolloutRecord,
+    how: str,
+) -> None:
+    """Ask the rollout's track to close a rollout whose orchestration ended without doing so."""
+    await ensure_track_running(client, rollout.track)
+    request = RevisionRequest(
+        rolloutId=rollout.id,
+        revision=rollout.revision,
+        trigger=rollout.trigger.model_dump(mode="json", by_alias=True, exclude_none=True),
+        supersede="queue",
+        timing=timing(settings),
+        clusters=rollout.clusters,
+        recover=how,
+    )
+    await client.raise_event(track_instance(rollout.track), REVISION_EVENT, request)
+    log.warning("rollout %s handed to its track to be closed: %s", rollout.id, how)
+
+
+async def orchestration_status(client: df.DurableOrchestrationClient, instance: str) -> str | None:
+    """The runtime status of an instance (`Running`, `Failed`...), None when it does not exist."""
+    status, _ = await orchestration_outcome(client, instance)
+    return status
+
+
+async def orchestration_outcome(
+    client: df.DurableOrchestrationClient, instance: str
+) -> tuple[str | None, str | None]:
+    """The runtime status of an instance and, once it failed or was terminated, why (one
+    line); (None, None) when it does not exist."""
+    status = await client.get_status(instance)
+    runtime = getattr(status, "runtime_status", None)
+    name = getattr(runtime, "value", runtime)
+    output = getattr(status, "output", None)
+    ended = name in ("Failed", "Terminated") and output
+    why = failure_text(Exception(str(output))) if ended else None
+    return (str(name) if name else None), why
+
+
+def is_live(status: str | None) -> bool:
+    return status in LIVE
 
 
 def _is_live(status: Any) -> bool:

@@ -159,7 +159,7 @@ async def handle_push(
                 continue
             handed = await hand_over(
                 client,
-                rt.records,
+                rt,
                 track,
                 f"{tag}@{digest}" if digest else tag,
                 Trigger(kind="oci-push", actor=registry, delivery_id=event_id),

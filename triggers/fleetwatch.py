@@ -26,7 +26,7 @@ from shared.reasons import Reason
 from shared.states import ClusterState
 from shared.store import ClusterRecord, TrackRecord, Trigger
 from shared.store.records import utc_now
-from shared.trackspec import DriftPolicy
+from shared.trackspec import DriftPolicy, TrackSpec
 from triggers.dispatch import Handed, hand_over
 
 log = logging.getLogger("arcwave.triggers.fleetwatch")
@@ -66,9 +66,7 @@ async def catch_up_on(
     ):
         return None
     trigger = Trigger(kind="catch-up", actor=why)
-    handed = await hand_over(
-        client, rt.records, track, target, trigger, cause, clusters=[cluster.id]
-    )
+    handed = await hand_over(client, rt, track, target, trigger, cause, clusters=[cluster.id])
     log.info("catching %s up to %s on track %s (%s)", cluster.name, target[:7], track.id, why)
     return handed
 
@@ -102,7 +100,7 @@ async def check_drift_on(
     """Check one cluster of one track for drift; report it (and revert when asked)."""
     if record.desired_revision is None or record.state.is_open:
         return False
-    spec = track.track_spec()
+    spec = await _spec_written(rt, track, record)
     name = spec.configuration.name
     actual = await asyncio.to_thread(rt.fleet.read_configuration, record.cluster_id, name)
     found = (
@@ -117,7 +115,7 @@ async def check_drift_on(
         trigger = Trigger(kind="drift-revert", actor="arcwave")
         await hand_over(
             client,
-            rt.records,
+            rt,
             track,
             record.desired_revision,
             trigger,
@@ -125,6 +123,18 @@ async def check_drift_on(
             clusters=[record.cluster_id],
         )
     return True
+
+
+async def _spec_written(rt: Runtime, track: TrackRecord, record: ClusterRecord) -> TrackSpec:
+    """The spec the cluster's configuration was last written with: its last rollout's snapshot
+    (a later edit of the track is not drift); the track's own spec when that is gone."""
+    if record.last_rollout_id:
+        rollout = await asyncio.to_thread(
+            rt.records.rollouts.find, track.id, record.last_rollout_id
+        )
+        if rollout is not None and rollout.spec is not None:
+            return rollout.planned_spec()
+    return track.track_spec()
 
 
 async def _report(

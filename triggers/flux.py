@@ -14,7 +14,8 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities.runtime import runtime
-from orchestrators.common import HEALTH_EVENT, wave_instance
+from orchestrators.common import HEALTH_EVENT
+from shared.names import wave_instance
 from shared.webhooks import SignatureError, WebhookConfigError, parse_flux_event
 from triggers.http import answer, guarded, refuse
 

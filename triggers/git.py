@@ -88,9 +88,7 @@ async def git_webhook(
                     kind=f"git:{name}", actor=push.pusher or name, delivery_id=delivery_id
                 )
                 cause = f"{name}:{delivery_id}"
-                handed.append(
-                    await hand_over(client, rt.records, track, push.commit, trigger, cause)
-                )
+                handed.append(await hand_over(client, rt, track, push.commit, trigger, cause))
     if handed:
         return answer({"tracks": handed}, 202)
     if ignored:

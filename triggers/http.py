@@ -1,7 +1,8 @@
 """HTTP plumbing every trigger shares: JSON answers, error answers, the caller's identity.
 
 Failures are answered by kind, never with a traceback: invalid input 400 with every problem,
-a store or ARM hiccup 503 with Retry-After, a missing setting 503 naming it (and logged).
+a failed `If-Match` precondition 412, a store or ARM hiccup 503 with Retry-After, a missing
+setting 503 naming it (and logged).
 Only a bug in arcwave itself is a 500, and then the log has the traceback and the answer an id.
 """
 
@@ -11,7 +12,8 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec
+from dataclasses import dataclass
+from typing import Any, ParamSpec, Protocol
 
 import azure.functions as func
 
@@ -63,6 +65,68 @@ def read_json(req: func.HttpRequest, what: str, *, required: bool = True) -> Any
         raise InvalidInput(what, [Problem("", "json", f"not valid JSON: {error}")]) from None
 
 
+class Versioned(Protocol):
+    @property
+    def spec_version(self) -> str: ...
+
+
+def etag(record: Versioned) -> str:
+    """The HTTP ETag of a track: its spec version, quoted."""
+    return f'"{record.spec_version}"'
+
+
+def etag_header(record: Versioned) -> dict[str, str]:
+    return {"ETag": etag(record)}
+
+
+class PreconditionFailedError(Exception):
+    """An `If-Match` / `If-None-Match` condition does not hold: answered 412."""
+
+    def __init__(self, name: str, current: str | None, wanted: str) -> None:
+        if current is None:
+            message = f"track '{name}' does not exist, so it cannot match If-Match {wanted}"
+        elif wanted == "*":
+            message = f"track '{name}' already exists (If-None-Match: *); its ETag is {current}"
+        else:
+            message = (
+                f"track '{name}' changed since you read it: its ETag is {current}, not {wanted}; "
+                "GET it again, reapply your change and send the new ETag"
+            )
+        super().__init__(message)
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """The conditions of a request on the version of what it changes (RFC 9110 §13)."""
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+
+    @classmethod
+    def of(cls, req: func.HttpRequest) -> "Precondition":
+        return cls(
+            if_match=(req.headers.get("If-Match") or "").strip() or None,
+            if_none_match=(req.headers.get("If-None-Match") or "").strip() or None,
+        )
+
+    def check(self, record: Versioned | None, name: str) -> None:
+        current = etag(record) if record is not None else None
+        if self.if_match is not None and (current is None or not _matches(self.if_match, current)):
+            raise PreconditionFailedError(name, current, self.if_match)
+        none_match = self.if_none_match
+        if none_match is not None and current is not None and _matches(none_match, current):
+            raise PreconditionFailedError(name, current, none_match)
+
+
+def _matches(header: str, current: str) -> bool:
+    """Whether a list of entity tags (or `*`) names `current` (weak comparison)."""
+    if header == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return current in tags
+
+
 def guarded(handler: Handler[P]) -> Handler[P]:
     """Answer every failure by its kind; see the module docstring."""
 
@@ -72,6 +136,9 @@ def guarded(handler: Handler[P]) -> Handler[P]:
             return await handler(*args, **kwargs)
         except InvalidInput as error:
             return invalid(error)
+        except PreconditionFailedError as error:
+            headers = {"ETag": error.current} if error.current else None
+            return answer({"error": str(error)}, 412, headers)
         except SettingsError as error:
             log.error("arcwave is misconfigured: %s", error)
             return refuse(503, "arcwave is misconfigured; the log names the setting")

@@ -50,6 +50,23 @@ def _path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+_IF_MATCH = _header(
+    "If-Match", "the track's ETag from GET or PUT: the change applies only to that version"
+)
+_ETAG = {"ETag": {"description": "the version of the track's spec", "schema": {"type": "string"}}}
+_STALE = _response("If-Match names another version of the track (or it does not exist)", _ERROR)
+
+
 def _query(name: str, description: str, required: bool = False) -> dict[str, Any]:
     return {
         "name": name,
@@ -124,8 +141,13 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/api/tracks/{name}": {
         "put": {
-            "summary": "Create or replace a track (JSON or YAML)",
-            "parameters": [_path_param("name")],
+            "summary": "Create or replace a track (JSON or YAML); a running rollout keeps "
+            "the spec it was planned with",
+            "parameters": [
+                _path_param("name"),
+                _IF_MATCH,
+                _header("If-None-Match", "`*`: create only, never replace"),
+            ],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -133,22 +155,27 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
                 },
             },
             "responses": {
-                "200": _response("replaced", {"type": "object"}),
-                "201": _response("created", {"type": "object"}),
+                "200": {**_response("replaced", {"type": "object"}), "headers": _ETAG},
+                "201": {**_response("created", {"type": "object"}), "headers": _ETAG},
+                "412": _STALE,
                 **_ERRORS,
             },
         },
         "get": {
             "summary": "Read a track",
             "parameters": [_path_param("name")],
-            "responses": {"200": _response("the track", {"type": "object"}), **_ERRORS},
+            "responses": {
+                "200": {**_response("the track", {"type": "object"}), "headers": _ETAG},
+                **_ERRORS,
+            },
         },
         "delete": {
             "summary": "Delete a track (refused while a rollout is active)",
-            "parameters": [_path_param("name")],
+            "parameters": [_path_param("name"), _IF_MATCH],
             "responses": {
                 "200": _response("deleted", {"type": "object"}),
                 "409": _response("a rollout is active", _ERROR),
+                "412": _STALE,
                 **_ERRORS,
             },
         },
@@ -180,7 +207,8 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/api/tracks/{name}/plan": {
         "post": {
-            "summary": "Preview the plan (waves, batches, excluded, offline); writes nothing",
+            "summary": "Preview the plan (waves, write order, window, rounds, excluded, offline); "
+            "writes nothing",
             "parameters": [_path_param("name")],
             "requestBody": {
                 "required": False,
@@ -237,7 +265,11 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
             },
             "responses": {
                 "202": _response("accepted", {"type": "object"}),
-                "409": _response("the command does not apply in the rollout's state", _ERROR),
+                "409": _response(
+                    "the command does not apply in the rollout's state, or the rollout is no "
+                    "longer running (it is being closed)",
+                    _ERROR,
+                ),
                 **_ERRORS,
             },
         },

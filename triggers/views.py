@@ -1,6 +1,7 @@
 """The JSON the API answers with, built from store records (camelCase, stable field order)."""
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from shared.store import ClusterRecord, RolloutRecord, TrackRecord
@@ -13,6 +14,7 @@ def track_view(track: TrackRecord) -> dict[str, Any]:
         "currentRevision": track.current_revision,
         "lastGoodRevision": track.last_good_revision,
         "activeRolloutId": track.active_rollout_id,
+        "specVersion": track.spec_version,
         "updatedAt": track.updated_at.isoformat(),
     }
 
@@ -29,6 +31,7 @@ def rollout_summary(rollout: RolloutRecord) -> dict[str, Any]:
 
 
 def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dict[str, Any]:
+    summaries = {w.name: w for w in rollout.plan}
     by_wave: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for cluster in clusters:
         by_wave[cluster.wave or ""].append(
@@ -38,6 +41,10 @@ def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dic
                 "state": cluster.state.value,
                 "revision": cluster.desired_revision,
                 "reason": cluster.reason.value if cluster.reason else None,
+                "message": cluster.message,
+                "site": cluster.site,
+                "writtenAt": _time(cluster.written_at),
+                "settledAt": _time(cluster.settled_at),
             }
         )
     return {
@@ -46,15 +53,20 @@ def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dic
         "reason": rollout.reason.value,
         "message": rollout.message,
         "trigger": rollout.trigger.model_dump(mode="json", by_alias=True),
+        "specVersion": rollout.spec_version,
+        "clusters": rollout.clusters,
         "waves": [
             {
                 "name": wave.name,
+                "maxInFlight": plan.max_in_flight if plan else None,
+                "maxPerSite": plan.max_per_site if plan else None,
                 "state": wave.state.value,
                 "reason": wave.reason.value if wave.reason else None,
                 "message": wave.message,
                 "clusters": by_wave.get(wave.name, []),
             }
             for wave in rollout.waves
+            for plan in [summaries.get(wave.name)]
         ],
     }
 
@@ -71,5 +83,19 @@ def cluster_view(cluster: ClusterRecord) -> dict[str, Any]:
         "appliedRevision": cluster.applied_revision,
         "lastGoodRevision": cluster.last_good_revision,
         "lastRolloutId": cluster.last_rollout_id,
+        "writtenAt": _time(cluster.written_at),
+        "settledAt": _time(cluster.settled_at),
+        "restorePoint": (
+            None
+            if cluster.restore_point is None
+            else {
+                "capturedAt": cluster.restore_point.captured_at.isoformat(),
+                "found": cluster.restore_point.configuration is not None,
+            }
+        ),
         "updatedAt": cluster.updated_at.isoformat(),
     }
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

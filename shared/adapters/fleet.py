@@ -6,6 +6,8 @@
 - observe: the health of many clusters at once (fluxConfigurations from
   `kubernetesconfigurationresources` plus connectivity), in chunks of ids;
 - read_health: one just-applied cluster by direct GET (Resource Graph lags ARM);
+- read_configurations: many clusters' configurations as ARM returns them (direct GETs for a
+  few, Resource Graph for many);
 - apply / remove: PUT the whole desired configuration (repeats are harmless), or DELETE it,
   each write taking a token from its subscription's bucket first.
 
@@ -54,6 +56,8 @@ ROWS_PER_PAGE = 1000
 IDS_PER_QUERY = 200
 GRAPH_ATTEMPTS = 4
 WRITE_ATTEMPTS = 6
+DIRECT_READ_LIMIT = 20
+"""Up to this many clusters are read one by one (fresh); more go through Resource Graph."""
 
 _CLUSTER_ID = re.compile(
     r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
@@ -168,6 +172,28 @@ class FleetGateway:
                 return None
             raise mapped from error
         return body
+
+    def read_configurations(
+        self, cluster_ids: Sequence[str], configuration_name: str
+    ) -> dict[str, dict[str, Any] | None]:
+        """Each cluster's fluxConfiguration (None when absent), keyed by cluster id."""
+        if not cluster_ids:
+            return {}
+        if len(cluster_ids) <= DIRECT_READ_LIMIT:
+            with ThreadPoolExecutor(max_workers=min(8, len(cluster_ids))) as pool:
+                bodies = pool.map(
+                    lambda c: self.read_configuration(c, configuration_name), cluster_ids
+                )
+                return dict(zip(cluster_ids, bodies, strict=True))
+        subscriptions = sorted({ClusterRef.parse(c).subscription_id.lower() for c in cluster_ids})
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(cluster_ids, IDS_PER_QUERY):
+            config_ids = [configuration_id(c, configuration_name) for c in chunk]
+            for row in self._query_all(queries.flux_configurations(config_ids), subscriptions):
+                found[cluster_id_of(row["id"]).lower()] = {
+                    "properties": row.get("properties") or {}
+                }
+        return {c: found.get(c.lower()) for c in cluster_ids}
 
     def read_health(
         self,

@@ -14,15 +14,17 @@ sorting the text sorts the times, in SQLite and in Cosmos alike.
 
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, Field, PlainSerializer, model_validator
 
+from shared.errors import PermanentError
 from shared.plan import Plan
 from shared.reasons import Reason
-from shared.states import ClusterState, RolloutState, WaveState
+from shared.states import ClusterState, RestoreKind, RolloutState, WaveState
 from shared.store.base import (
     SYSTEM_FIELDS,
     Conflict,
@@ -114,14 +116,24 @@ class TrackRecord(Record):
     last_good_revision: str | None = None
     """The newest revision every wave accepted; rollback and catch-up go here."""
     active_rollout_id: str | None = None
+    spec_version: str = ""
+    """Changes with every write of the spec (never with rollout bookkeeping): the API's ETag."""
     updated_at: UtcTime
 
     @classmethod
     def for_spec(cls, spec: TrackSpec, now: datetime) -> "TrackRecord":
-        return cls(id=spec.name, spec=spec.to_wire(), updated_at=now)
+        return cls(id=spec.name, spec=spec.to_wire(), spec_version=new_version(), updated_at=now)
+
+    def with_spec(self, spec: TrackSpec) -> "TrackRecord":
+        """This track with a new spec (and so a new `spec_version`)."""
+        return self.model_copy(update={"spec": spec.to_wire(), "spec_version": new_version()})
 
     def track_spec(self) -> TrackSpec:
         return TrackSpec.model_validate(self.spec)
+
+
+def new_version() -> str:
+    return uuid.uuid4().hex[:16]
 
 
 class Trigger(WireModel):
@@ -137,7 +149,9 @@ class WaveSummary(WireModel):
 
     name: str
     clusters: int = Field(ge=0)
-    batches: int = Field(ge=0)
+    max_in_flight: int = Field(ge=0)
+    """Clusters between their write and their verdict at any instant (`maxConcurrency`)."""
+    max_per_site: int | None = Field(default=None, ge=1)
 
 
 class WaveStatus(WireModel):
@@ -182,18 +196,39 @@ class RolloutRecord(Record):
     waves: list[WaveStatus] = Field(default_factory=list)
     counts: Counts = Field(default_factory=dict)
     control: RolloutControl = Field(default_factory=RolloutControl)
+    clusters: list[str] | None = None
+    """A catch-up's clusters (None: the track's whole fleet)."""
+    spec: dict[str, Any] | None = None
+    """The track spec as planned (wire JSON): every write and rollback of this rollout uses
+    it, whatever happens to the track's spec meanwhile."""
+    spec_version: str | None = None
+    """The track's `specVersion` the snapshot was taken at."""
 
-    def with_plan(self, plan: Plan) -> "RolloutRecord":
-        """This rollout with the plan's summary and one pending status per wave."""
+    def with_plan(self, plan: Plan, spec: TrackSpec, spec_version: str) -> "RolloutRecord":
+        """This rollout with the plan's summary, one pending status per wave, and the spec
+        it was planned with."""
         return self.model_copy(
             update={
                 "plan": [
-                    WaveSummary(name=w.name, clusters=len(w.clusters), batches=len(w.batches))
+                    WaveSummary(
+                        name=w.name,
+                        clusters=len(w.clusters),
+                        max_in_flight=w.max_in_flight,
+                        max_per_site=w.max_per_site,
+                    )
                     for w in plan.waves
                 ],
                 "waves": [WaveStatus(name=w.name) for w in plan.waves],
+                "spec": spec.to_wire(),
+                "spec_version": spec_version,
             }
         )
+
+    def planned_spec(self) -> TrackSpec:
+        """The spec this rollout runs; `PermanentError` before it was planned."""
+        if self.spec is None:
+            raise RolloutNotPlanned(f"rollout '{self.id}' has not been planned yet")
+        return TrackSpec.model_validate(self.spec)
 
     def wave(self, name: str) -> WaveStatus:
         for wave in self.waves:
@@ -207,6 +242,20 @@ def cluster_key(cluster_id: str) -> str:
     return encode_id(cluster_id.lower())
 
 
+class RolloutNotPlanned(PermanentError):
+    """A step that needs the rollout's plan ran before the plan was stored."""
+
+
+class RestorePoint(WireModel):
+    """The fluxConfiguration arcwave found on a cluster before its first write there.
+
+    `configuration` is None when there was none (arcwave created it). Write-only fields
+    (`configurationProtectedSettings`) are never readable, so never part of it."""
+
+    captured_at: UtcTime
+    configuration: dict[str, Any] | None = None
+
+
 class ClusterRecord(Record):
     """One cluster within one track. Partition key: `track`; id: `cluster_key(clusterId)`."""
 
@@ -218,8 +267,11 @@ class ClusterRecord(Record):
     name: str
     track: SafeId
     wave: str | None = None
-    batch: int | None = Field(default=None, ge=0)
-    """The batch of `wave` (0-based) in the plan of `last_rollout_id`."""
+    position: int | None = Field(default=None, ge=0)
+    """The cluster's place in its wave's write order (0-based) in the plan of
+    `last_rollout_id`."""
+    site: str | None = None
+    """The cluster's site tag when planned (`perSiteConcurrency` counts by it)."""
     desired_revision: str | None = None
     """What arcwave last asked the cluster to run (attempted, not yet known to be applied)."""
     applied_revision: str | None = None
@@ -230,6 +282,14 @@ class ClusterRecord(Record):
     reason: Reason | None = None
     message: str = ""
     last_rollout_id: str | None = None
+    written_at: UtcTime | None = None
+    """When arcwave last wrote (or restored) the cluster: its progress deadline runs from here."""
+    settled_at: UtcTime | None = None
+    """When the last write was judged (Healthy, Failed, RolledBack...)."""
+    restore_point: RestorePoint | None = None
+    """What a rollback restores when the cluster has no last good revision."""
+    restoring: RestoreKind | None = None
+    """While rolling back: what the cluster is being brought back to."""
     updated_at: UtcTime
 
     @model_validator(mode="before")
@@ -506,18 +566,15 @@ class ClusterRepository(_Repository[ClusterRecord]):
         *,
         rollout: str | None = None,
         wave: str | None = None,
-        batch: int | None = None,
         state: ClusterState | None = None,
     ) -> list[ClusterRecord]:
         """The cluster records of a track, by cluster id; optionally only those of one
-        rollout's plan, of one wave, of one batch, or in one state."""
+        rollout's plan, of one wave, or in one state."""
         where: dict[str, str | int] = {}
         if rollout is not None:
             where["lastRolloutId"] = rollout
         if wave is not None:
             where["wave"] = wave
-        if batch is not None:
-            where["batch"] = batch
         if state is not None:
             where["state"] = state.value
         docs = self.store.query(self.container, track, where=where, order_by="id")

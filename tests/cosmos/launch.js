@@ -12,7 +12,11 @@
 // - a transactional batch from the Python SDK carries the partition key in the
 //   x-ms-documentdb-partitionkey header, not in each operation: copy it into each
 //   operation, and make an atomic batch all-or-nothing (on failure, restore the
-//   partition's previous documents and answer 424 for the others, as Cosmos does).
+//   partition's previous documents and answer 424 for the others, as Cosmos does);
+// - the account read names the server's own address as the only region, and the Cosmos SDK
+//   sends every later request there: name the address the client used (its Host header), as
+//   a Cosmos account names its own endpoint, so a client that reaches the stand-in through a
+//   relay keeps using the relay.
 // Gaps left as they are, documented in docs/store.md: TTL is stored but never enforced,
 // and `partition_key=` on queries is ignored (arcwave filters the key in WHERE anyway).
 "use strict";
@@ -158,11 +162,28 @@ function replayable(req, body) {
   return stream;
 }
 
+function patchReadMeta() {
+  const mod = require(path.join(PKG, "handler", "read-meta"));
+  const original = mod.default;
+  mod.default = (account, req, res, params) => {
+    const body = original(account, req, res, params);
+    const here = `https://${req.headers.host}/`;
+    const relocate = (locations) =>
+      (locations || []).map((l) => ({ ...l, databaseAccountEndpoint: here }));
+    return {
+      ...body,
+      writableLocations: relocate(body.writableLocations),
+      readableLocations: relocate(body.readableLocations),
+    };
+  };
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(PKG)) fail(`${PKG} is missing: run 'npm ci' in ${__dirname}`);
   patchReadDocument();
   patchBatch();
+  patchReadMeta();
   const { createHttpsServer } = require(PKG);
   const server = createHttpsServer({
     cert: fs.readFileSync(args.cert),

@@ -10,13 +10,14 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from devhost.testing import DevHost
 from emulator.testing import Emulator
+from shared.names import wave_instance
 from shared.settings import CredentialKind, Settings, StoreSettings
 from shared.states import RolloutState
 from shared.store import Records, RolloutRecord, TrackRecord, open_store
@@ -77,6 +78,13 @@ class Stack:
     emulator: Emulator
     records: Records
     poll_seconds: float = 0.5
+    retry: dict[str, float] = field(
+        default_factory=lambda: {
+            "firstSeconds": 0.5,
+            "maxIntervalSeconds": 2.0,
+            "horizonSeconds": 60.0,
+        }
+    )
 
     def register(self, **spec: Any) -> None:
         track = validate_track_spec(track_spec(**spec))
@@ -94,7 +102,7 @@ class Stack:
             "revision": revision,
             "trigger": {"kind": "test", "actor": "pytest"},
             "supersede": track.supersede.value,
-            "pollSeconds": self.poll_seconds,
+            "timing": {"pollSeconds": self.poll_seconds, "retry": self.retry},
             "clusters": clusters,
         }
         code, body = self.durable("POST", f"instances/{instance}/raiseEvent/revision", request)
@@ -111,7 +119,7 @@ class Stack:
         rollout = self.records.rollouts.update("baseline", rollout_id, change)
         targets = [rollout_id]
         running = [w.name for w in rollout.waves if w.state.value not in ("Pending",)]
-        targets += [f"{rollout_id}:{name}" for name in running]
+        targets += [wave_instance(rollout_id, name) for name in running]
         for target in targets:
             self.durable("POST", f"instances/{target}/raiseEvent/control", {"by": "pytest"})
 

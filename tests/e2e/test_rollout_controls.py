@@ -52,7 +52,9 @@ def test_one_over_the_budget_stops_and_rolls_back(tmp_path: Path) -> None:
         for write in stack.writes():
             final[write["cluster"]] = write["commit"]
         assert set(final.values()) == {GOOD}
-        rollback_order = [w["cluster"][:5] for w in stack.writes()[24:] if w["commit"] == GOOD]
+        writes = stack.writes()
+        first_over = next(i for i, w in enumerate(writes) if w["commit"] == OVER)
+        rollback_order = [w["cluster"][:5] for w in writes[first_over:] if w["commit"] == GOOD]
         assert rollback_order.index("store") < rollback_order.index("canar")
 
 

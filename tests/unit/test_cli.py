@@ -33,8 +33,9 @@ def test_plan_json_is_exactly_the_contract() -> None:
     assert plan["track"] == "baseline"
     assert [w["name"] for w in plan["waves"]] == ["canary", "early", "broad"]
     for wave in plan["waves"]:
-        assert list(wave) == ["name", "clusters", "batches"]
-        assert sorted(i for b in wave["batches"] for i in b) == sorted(wave["clusters"])
+        assert list(wave) == ["name", "clusters", "maxInFlight", "maxPerSite", "rounds"]
+        assert sorted(i for b in wave["rounds"] for i in b) == sorted(wave["clusters"])
+        assert all(len(b) <= wave["maxInFlight"] for b in wave["rounds"])
     assert plan["waves"][0]["clusters"] == [CLUSTER.format(f"canary-{n}") for n in range(1, 5)]
     assert plan["excluded"] == [
         {"id": CLUSTER.format("store-012"), "reason": "tag arcwave.io/exclude=true: hardware swap"}
@@ -71,7 +72,8 @@ def test_plan_table_is_readable() -> None:
     out = result.stdout
     assert "Plan for track baseline: 23 of 24 clusters in 3 waves, 1 excluded" in out
     assert "canary: selector ring=canary; gates: soak 30s" in out
-    assert "batch 1" in out and "store-007 (offline)" in out
+    assert "round 1" in out and "store-007 (offline)" in out
+    assert "in flight" in out
     assert "store-012: tag arcwave.io/exclude=true: hardware swap" in out
     assert "Traceback" not in result.stderr
 

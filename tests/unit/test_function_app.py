@@ -49,11 +49,13 @@ def test_activities_are_registered_under_their_contract_names(
             names[trigger.get("activity") or function.get_function_name()] = trigger  # type: ignore[attr-defined]
     expected = {
         contracts.PLAN,
-        contracts.APPLY,
+        contracts.ADVANCE,
         contracts.OBSERVE,
         contracts.RESTORE,
+        contracts.UNRESTORED,
         contracts.RECORD,
         contracts.READ_CONTROL,
+        contracts.RECOVERY,
         contracts.PUBLISH,
     }
     assert set(names) == expected

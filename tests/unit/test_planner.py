@@ -7,7 +7,7 @@ import pytest
 
 from shared.cluster import Cluster, Connectivity
 from shared.plan import Placement
-from shared.planner import cut_batches, plan_rollout
+from shared.planner import plan_rollout, write_rounds
 from shared.trackspec import TrackSpec, validate_track_spec
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -102,7 +102,7 @@ def test_percent_takes_at_least_one_cluster_when_any_remain() -> None:
 
 def test_percent_of_nothing_is_an_empty_wave() -> None:
     plan = plan_rollout(spec([{"name": "all"}]), [])
-    assert plan.waves[0].clusters == [] and plan.waves[0].batches == []
+    assert plan.waves[0].clusters == [] and plan.waves[0].rounds == []
 
 
 def test_percent_choice_is_spread_by_a_stable_hash_not_by_name_order() -> None:
@@ -162,29 +162,33 @@ def test_site_tag_is_configurable() -> None:
     assert names(plan.waves[0].cluster_ids) == ["y", "x"]
 
 
-def test_max_concurrency_count_cuts_batches() -> None:
+def test_max_concurrency_count_sets_the_window_and_its_rounds() -> None:
     fleet = [cluster(f"c{i}") for i in range(7)]
     plan = plan_rollout(spec([{"name": "all", "maxConcurrency": 3}]), fleet)
-    assert [len(b) for b in plan.waves[0].batches] == [3, 3, 1]
+    assert plan.waves[0].max_in_flight == 3
+    assert [len(b) for b in plan.waves[0].rounds] == [3, 3, 1]
 
 
 def test_max_concurrency_percent_rounds_up_and_is_at_least_one() -> None:
     fleet = [cluster(f"c{i}") for i in range(7)]
     plan = plan_rollout(spec([{"name": "all", "maxConcurrency": "30%"}]), fleet)
-    assert [len(b) for b in plan.waves[0].batches] == [3, 3, 1]
+    assert plan.waves[0].max_in_flight == 3
+    assert [len(b) for b in plan.waves[0].rounds] == [3, 3, 1]
     plan = plan_rollout(spec([{"name": "all", "maxConcurrency": "1%"}]), fleet)
-    assert [len(b) for b in plan.waves[0].batches] == [1] * 7
+    assert plan.waves[0].max_in_flight == 1
+    assert [len(b) for b in plan.waves[0].rounds] == [1] * 7
 
 
-def test_without_caps_the_whole_wave_is_one_batch() -> None:
+def test_without_caps_the_whole_wave_is_in_flight_at_once() -> None:
     fleet = [cluster(f"c{i}") for i in range(5)]
-    assert len(plan_rollout(spec([{"name": "all"}]), fleet).waves[0].batches) == 1
+    wave = plan_rollout(spec([{"name": "all"}]), fleet).waves[0]
+    assert (wave.max_in_flight, len(wave.rounds)) == (5, 1)
 
 
-def test_per_site_concurrency_spreads_batches_over_sites() -> None:
+def test_per_site_concurrency_spreads_rounds_over_sites() -> None:
     fleet = [cluster(f"a{i}", site="a") for i in range(4)] + [cluster("b0", site="b")]
     plan = plan_rollout(spec([{"name": "all", "perSiteConcurrency": 2}]), fleet)
-    assert [names(b) for b in plan.waves[0].batches] == [["a0", "a1", "b0"], ["a2", "a3"]]
+    assert [names(b) for b in plan.waves[0].rounds] == [["a0", "a1", "b0"], ["a2", "a3"]]
 
 
 def test_both_caps_hold_together() -> None:
@@ -192,7 +196,7 @@ def test_both_caps_hold_together() -> None:
     plan = plan_rollout(
         spec([{"name": "all", "maxConcurrency": 4, "perSiteConcurrency": 1}]), fleet
     )
-    assert [names(b) for b in plan.waves[0].batches] == [
+    assert [names(b) for b in plan.waves[0].rounds] == [
         ["a0", "b0", "c0"],
         ["a1", "b1", "c1"],
         ["a2", "b2", "c2"],
@@ -200,7 +204,7 @@ def test_both_caps_hold_together() -> None:
     plan = plan_rollout(
         spec([{"name": "all", "maxConcurrency": 2, "perSiteConcurrency": 2}]), fleet
     )
-    assert [names(b) for b in plan.waves[0].batches] == [
+    assert [names(b) for b in plan.waves[0].rounds] == [
         ["a0", "a1"],
         ["a2", "b0"],
         ["b1", "b2"],
@@ -212,7 +216,7 @@ def test_both_caps_hold_together() -> None:
 def test_clusters_without_a_site_share_no_site_cap() -> None:
     fleet = [cluster(f"n{i}") for i in range(3)]
     plan = plan_rollout(spec([{"name": "all", "perSiteConcurrency": 1}]), fleet)
-    assert [len(b) for b in plan.waves[0].batches] == [3]
+    assert [len(b) for b in plan.waves[0].rounds] == [3]
 
 
 def test_offline_clusters_are_planned_and_marked() -> None:
@@ -244,18 +248,26 @@ def test_summary_is_the_cli_json_contract() -> None:
     a, x = fleet[0].id, fleet[1].id
     assert plan.summary() == {
         "track": "baseline",
-        "waves": [{"name": "canary", "clusters": [a], "batches": [[a]]}],
+        "waves": [
+            {
+                "name": "canary",
+                "clusters": [a],
+                "maxInFlight": 1,
+                "maxPerSite": None,
+                "rounds": [[a]],
+            }
+        ],
         "excluded": [{"id": x, "reason": "tag arcwave.io/exclude=true"}],
         "unassigned": [],
     }
 
 
 @pytest.mark.parametrize("cap", [1, 2, 5])
-def test_cut_batches_keeps_order_within_a_site(cap: int) -> None:
+def test_write_rounds_keep_order_within_a_site(cap: int) -> None:
     placements = [
         Placement(id=f"s{i % 2}-{i}", name="n", site=f"s{i % 2}", reason="r") for i in range(10)
     ]
     ordered = sorted(placements, key=lambda p: (p.site, p.id))
-    batches = cut_batches(ordered, cap, None)
-    flat = [i for b in batches for i in b]
+    rounds = write_rounds(ordered, cap, None)
+    flat = [i for b in rounds for i in b]
     assert flat == [p.id for p in ordered]

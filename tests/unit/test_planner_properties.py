@@ -1,8 +1,9 @@
 """Planner properties over random fleets and specs (hypothesis).
 
-For any fleet and any valid spec: the partition is exact, both caps hold in every batch,
-batches are as full as the caps allow, waves follow their rules, and the plan does not
-depend on the order the fleet arrives in.
+For any fleet and any valid spec: the partition is exact, both caps hold in every round,
+rounds are as full as the caps allow, the window never has more clusters in flight than its
+caps however clusters settle, waves follow their rules, and the plan does not depend on the
+order the fleet arrives in.
 """
 
 import json
@@ -17,6 +18,7 @@ from shared.cluster import Cluster, Connectivity
 from shared.plan import Plan
 from shared.planner import matches, outside_selection, plan_rollout
 from shared.trackspec import TrackSpec, validate_track_spec
+from shared.window import Window, next_to_write, site_key
 
 SUBS = ["00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"]
 RINGS = ["canary", "early", "broad"]
@@ -122,14 +124,14 @@ def test_excluded_are_exactly_the_opted_out_and_the_unselected(
 
 
 @given(specs(), clusters())
-def test_caps_hold_in_every_batch(spec: TrackSpec, fleet: list[Cluster]) -> None:
+def test_caps_hold_in_every_round(spec: TrackSpec, fleet: list[Cluster]) -> None:
     plan = plan_rollout(spec, fleet)
     for wave_plan, wave in zip(plan.waves, spec.waves, strict=True):
         size = len(wave_plan.clusters)
         cap = wave.max_concurrency.ceil_of(size) if wave.max_concurrency else size
         site_of = {c.id: c.site for c in wave_plan.clusters}
-        assert sorted(i for b in wave_plan.batches for i in b) == sorted(site_of)
-        for batch in wave_plan.batches:
+        assert sorted(i for b in wave_plan.rounds for i in b) == sorted(site_of)
+        for batch in wave_plan.rounds:
             assert 1 <= len(batch) <= max(cap, 1)
             if wave.per_site_concurrency:
                 sites = Counter(site_of[i] for i in batch if site_of[i] is not None)
@@ -137,17 +139,17 @@ def test_caps_hold_in_every_batch(spec: TrackSpec, fleet: list[Cluster]) -> None
 
 
 @given(specs(), clusters())
-def test_batches_are_as_full_as_the_caps_allow(spec: TrackSpec, fleet: list[Cluster]) -> None:
+def test_rounds_are_as_full_as_the_caps_allow(spec: TrackSpec, fleet: list[Cluster]) -> None:
     plan = plan_rollout(spec, fleet)
     for wave_plan, wave in zip(plan.waves, spec.waves, strict=True):
         size = len(wave_plan.clusters)
         cap = wave.max_concurrency.ceil_of(size) if wave.max_concurrency else size
         site_of = {c.id: c.site for c in wave_plan.clusters}
-        for number, batch in enumerate(wave_plan.batches[:-1]):
+        for number, batch in enumerate(wave_plan.rounds[:-1]):
             if len(batch) == cap:
                 continue
             in_batch = Counter(site_of[i] for i in batch)
-            for later in wave_plan.batches[number + 1 :]:
+            for later in wave_plan.rounds[number + 1 :]:
                 for cluster_id in later:
                     site = site_of[cluster_id]
                     # It could only have waited because its site was at its cap.
@@ -191,3 +193,44 @@ def test_the_plan_does_not_depend_on_input_order(
     first, second = plan_rollout(spec, fleet), plan_rollout(spec, shuffled)
     assert first == second
     assert json.dumps(first.summary()) == json.dumps(second.summary())
+
+
+@given(specs(), clusters(), st.randoms(use_true_random=False))
+def test_the_window_never_exceeds_its_caps_and_never_idles(
+    spec: TrackSpec, fleet: list[Cluster], rng: Any
+) -> None:
+    """Settle in-flight clusters in a random order, one at a time, filling the window after
+    each: at no instant are more in flight than the caps allow, every cluster is written once,
+    in write order within its site, and a free slot stays free only when no pending cluster's
+    site has room."""
+    plan = plan_rollout(spec, fleet)
+    for wave_plan in plan.waves:
+        window = Window(wave_plan.max_in_flight, wave_plan.max_per_site)
+        pending = [_Slot(c.id, c.site) for c in wave_plan.clusters]
+        in_flight: list[_Slot] = []
+        written: list[str] = []
+        while pending or in_flight:
+            chosen = next_to_write(pending, in_flight, window)
+            pending = [p for p in pending if p not in chosen]
+            in_flight += chosen
+            written += [c.cluster_id for c in chosen]
+            assert len(in_flight) <= window.max_in_flight
+            if window.max_per_site is not None:
+                sites = Counter(site_key(c) for c in in_flight)
+                assert max(sites.values(), default=0) <= window.max_per_site
+            if len(in_flight) < window.max_in_flight and window.max_per_site is not None:
+                busy = Counter(site_key(c) for c in in_flight)
+                assert all(busy[site_key(p)] >= window.max_per_site for p in pending)
+            elif len(in_flight) < window.max_in_flight:
+                assert not pending
+            in_flight.pop(rng.randrange(len(in_flight)))
+        assert sorted(written) == sorted(wave_plan.cluster_ids)
+        for site in {c.site for c in wave_plan.clusters}:
+            order = [c.id for c in wave_plan.clusters if c.site == site]
+            assert [w for w in written if w in set(order)] == order
+
+
+class _Slot:
+    def __init__(self, cluster_id: str, site: str | None) -> None:
+        self.cluster_id = cluster_id
+        self.site = site

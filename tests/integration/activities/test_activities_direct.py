@@ -5,12 +5,14 @@ an orchestrator would make it, so the state they leave behind can be checked ste
 """
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from activities import apply, observe, plan, record, restore
-from activities.contracts import BatchRef, ObserveRequest, RolloutRef
+from activities import advance, observe, plan, record, restore
+from activities.contracts import ObserveRequest, RolloutRef, WaveRef
 from activities.runtime import Runtime, build_runtime
 from emulator.testing import Emulator
 from shared.reasons import Reason
@@ -19,7 +21,7 @@ from shared.states import ClusterState, RolloutState
 from shared.store import TrackRecord
 from shared.store.records import utc_now
 from shared.trackspec import validate_track_spec
-from tests.support import eventually
+from tests.support import HAND_MADE_CONFIGURATION, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -88,10 +90,15 @@ def start(rt: Runtime, rollout_id: str, revision: str) -> RolloutRef:
     return {"rolloutId": rollout_id, "track": "baseline", "revision": revision}
 
 
-def run_wave(rt: Runtime, ref: RolloutRef, wave: str, batches: int) -> dict[str, int]:
-    for batch in range(batches):
-        apply.apply(rt, BatchRef(**ref, wave=wave, batch=batch))
-    request = ObserveRequest(**ref, wave=wave, deadlinePassed=False, recheck=False)
+def run_wave(rt: Runtime, ref: RolloutRef, wave: str) -> dict[str, int]:
+    """Advance the wave's window until it settles, as the wave orchestrator does."""
+    request = WaveRef(**ref, wave=wave)
+    result = eventually(lambda: (r := advance.advance(rt, request))["settled"] and r, timeout=30)
+    return result["counts"]
+
+
+def watch(rt: Runtime, ref: RolloutRef, wave: str) -> dict[str, int]:
+    request = ObserveRequest(**ref, wave=wave, recheck=False)
     result = eventually(lambda: (r := observe.observe(rt, request))["settled"] and r, timeout=30)
     return result["counts"]
 
@@ -102,15 +109,17 @@ def test_a_good_revision_goes_wave_by_wave_and_becomes_last_good(
     runtime, emulator = rt
     ref = start(runtime, "r1", GOOD)
     planned = plan.plan(runtime, ref)
-    assert [(w["name"], w["clusters"], w["batches"]) for w in planned["waves"]] == [
-        ("canary", 2, 1),
-        ("broad", 6, 3),
+    assert [
+        (w["name"], w["clusters"], w["maxInFlight"], w["maxPerSite"]) for w in planned["waves"]
+    ] == [
+        ("canary", 2, 2, None),
+        ("broad", 6, 2, 1),
     ]
     assert planned["previousRevision"] is None
-    assert run_wave(runtime, ref, "canary", 1) == {"Healthy": 2}
+    assert run_wave(runtime, ref, "canary") == {"Healthy": 2}
     broad_writes_before = [w for w in emulator.control.writes() if w["cluster"].startswith("store")]
     assert broad_writes_before == []
-    assert run_wave(runtime, ref, "broad", 3) == {"Healthy": 5, "Skipped": 1}
+    assert run_wave(runtime, ref, "broad") == {"Healthy": 5, "Skipped": 1}
     skipped = runtime.records.clusters.list("baseline", state=ClusterState.SKIPPED)
     assert [(c.name, c.reason) for c in skipped] == [("store-03", Reason.SKIPPED_OFFLINE)]
 
@@ -153,7 +162,7 @@ def test_a_failing_canary_is_rolled_back_to_the_last_good_revision(
     runtime, emulator = rt
     good = start(runtime, "r1", GOOD)
     plan.plan(runtime, good)
-    run_wave(runtime, good, "canary", 1)
+    run_wave(runtime, good, "canary")
     record.record(
         runtime,
         {
@@ -167,17 +176,13 @@ def test_a_failing_canary_is_rolled_back_to_the_last_good_revision(
     )
     bad = start(runtime, "r2", BAD)
     assert plan.plan(runtime, bad)["previousRevision"] == GOOD
-    assert run_wave(runtime, bad, "canary", 1) == {"Failed": 2}
+    assert run_wave(runtime, bad, "canary") == {"Failed": 2}
     failed = runtime.records.clusters.list("baseline", state=ClusterState.FAILED)
     assert {c.reason for c in failed} == {Reason.HEALTH_CHECK_FAILED}
 
     result = restore.restore(runtime, {**bad, "wave": "canary"})
-    assert result == {"restored": 2, "removed": 0, "failed": 0}
-    request = ObserveRequest(**bad, wave="canary", deadlinePassed=False, recheck=False)
-    settled = eventually(
-        lambda: (r := observe.observe(runtime, request))["settled"] and r, timeout=30
-    )
-    assert settled["counts"] == {"RolledBack": 2}
+    assert result == {"restored": 2, "reinstated": 0, "removed": 0, "failed": 0}
+    assert watch(runtime, bad, "canary") == {"RolledBack": 2}
     canary = [w for w in emulator.control.writes() if w["cluster"] == "canary-1"]
     assert [w["commit"] for w in canary] == [GOOD, BAD, GOOD]
     # Later waves never saw the bad commit.
@@ -194,17 +199,14 @@ def test_clusters_never_written_before_have_the_configuration_removed(
     runtime, emulator = rt
     bad = start(runtime, "r1", BAD)
     plan.plan(runtime, bad)
-    assert run_wave(runtime, bad, "canary", 1) == {"Failed": 2}
+    assert run_wave(runtime, bad, "canary") == {"Failed": 2}
     assert restore.restore(runtime, {**bad, "wave": "canary"}) == {
         "restored": 0,
+        "reinstated": 0,
         "removed": 2,
         "failed": 0,
     }
-    request = ObserveRequest(**bad, wave="canary", deadlinePassed=False, recheck=False)
-    settled = eventually(
-        lambda: (r := observe.observe(runtime, request))["settled"] and r, timeout=30
-    )
-    assert settled["counts"] == {"RolledBack": 2}
+    assert watch(runtime, bad, "canary") == {"RolledBack": 2}
     assert [w["method"] for w in emulator.control.writes() if w["cluster"] == "canary-2"] == [
         "PUT",
         "DELETE",
@@ -218,14 +220,11 @@ def test_the_deadline_turns_progressing_clusters_into_failures(
     emulator.control.patch_faults(slow=[{"clusters": "canary-*", "factor": 100000}])
     ref = start(runtime, "r1", GOOD)
     plan.plan(runtime, ref)
-    apply.apply(runtime, BatchRef(**ref, wave="canary", batch=0))
-    first = observe.observe(
-        runtime, ObserveRequest(**ref, wave="canary", deadlinePassed=False, recheck=False)
-    )
-    assert not first["settled"]
-    last = observe.observe(
-        runtime, ObserveRequest(**ref, wave="canary", deadlinePassed=True, recheck=False)
-    )
+    first = advance.advance(runtime, WaveRef(**ref, wave="canary"))
+    assert (first["written"], first["settled"]) == (2, False)
+    # Each cluster's deadline runs from its own write: half an hour later it has passed.
+    later = replace(runtime, now=lambda: utc_now() + timedelta(minutes=31))
+    last = advance.advance(later, WaveRef(**ref, wave="canary"))
     assert (last["counts"], last["settled"]) == ({"Failed": 2}, True)
     reasons = {c.reason for c in runtime.records.clusters.list("baseline", wave="canary")}
     assert reasons == {Reason.PROGRESS_DEADLINE_EXCEEDED}
@@ -237,13 +236,11 @@ def test_a_cluster_that_regresses_during_soak_fails_the_recheck(
     runtime, emulator = rt
     ref = start(runtime, "r1", GOOD)
     plan.plan(runtime, ref)
-    assert run_wave(runtime, ref, "canary", 1) == {"Healthy": 2}
+    assert run_wave(runtime, ref, "canary") == {"Healthy": 2}
     emulator.control.edit_configuration(
         "canary-1", "baseline", {"complianceState": "Non-Compliant"}
     )
-    recheck = observe.observe(
-        runtime, ObserveRequest(**ref, wave="canary", deadlinePassed=False, recheck=True)
-    )
+    recheck = observe.observe(runtime, ObserveRequest(**ref, wave="canary", recheck=True))
     assert recheck["counts"] == {"Healthy": 1, "Failed": 1}
     [regressed] = runtime.records.clusters.list("baseline", state=ClusterState.FAILED)
     assert (regressed.name, regressed.reason) == ("canary-1", Reason.REGRESSED_DURING_SOAK)
@@ -265,6 +262,68 @@ def test_a_held_rollout_writes_nothing(rt: tuple[Runtime, Emulator]) -> None:
         },
     )
     assert control["paused"]
-    result = apply.apply(runtime, BatchRef(**ref, wave="canary", batch=0))
-    assert result == {"applied": 0, "failed": 0, "skipped": 0, "held": "paused"}
+    result = advance.advance(runtime, WaveRef(**ref, wave="canary"))
+    assert (result["written"], result["held"], result["pending"]) == (0, "paused", 2)
     assert emulator.control.writes() == []
+
+
+def test_the_window_writes_only_into_free_slots(rt: tuple[Runtime, Emulator]) -> None:
+    runtime, emulator = rt
+    emulator.control.patch_faults(slow=[{"clusters": "store-*", "factor": 100000}])
+    ref = start(runtime, "r1", GOOD)
+    plan.plan(runtime, ref)
+    step = WaveRef(**ref, wave="broad")
+    first = advance.advance(runtime, step)
+    # maxConcurrency 2, perSiteConcurrency 1: one cluster of each site; store-03 is offline and
+    # skipped, which frees its slot at once.
+    assert (first["written"], first["inFlight"]) == (2, 2)
+    assert advance.advance(runtime, step)["written"] == 0
+    assert len({w["cluster"] for w in emulator.control.writes()}) == 2
+    emulator.control.patch_faults(slow=[])
+    emulator.control.reconcile()
+    second = eventually(lambda: (r := advance.advance(runtime, step))["written"] and r, timeout=30)
+    assert second["inFlight"] <= 2
+
+
+def test_a_wave_over_its_budget_writes_nothing_more(rt: tuple[Runtime, Emulator]) -> None:
+    runtime, emulator = rt
+    spec = validate_track_spec(
+        {
+            **TRACK,
+            "waves": [{"name": "canary", "selector": {"ring": "canary"}, "maxConcurrency": 1}],
+        }
+    )
+    runtime.records.tracks.save(TrackRecord.for_spec(spec, utc_now()))
+    bad = start(runtime, "r1", BAD)
+    plan.plan(runtime, bad)
+    assert run_wave(runtime, bad, "canary") == {"Failed": 1, "Pending": 1}
+    assert [w["cluster"] for w in emulator.control.writes()] == ["canary-1"]
+    [left] = runtime.records.clusters.list("baseline", state=ClusterState.PENDING)
+    assert "spent its failure budget" in left.message
+
+
+def test_a_configuration_found_before_arcwave_is_put_back(rt: tuple[Runtime, Emulator]) -> None:
+    runtime, _ = rt
+    canary = (
+        "/subscriptions/"
+        + SUB
+        + "/resourceGroups/rg-fleet/providers/Microsoft.Kubernetes/connectedClusters/canary-1"
+    )
+    assert runtime.fleet.apply(canary, "baseline", HAND_MADE_CONFIGURATION).ok
+    before = runtime.fleet.read_configuration(canary, "baseline")
+    bad = start(runtime, "r1", BAD)
+    plan.plan(runtime, bad)
+    assert run_wave(runtime, bad, "canary") == {"Failed": 2}
+    point = runtime.records.clusters.get("baseline", canary).restore_point
+    assert point is not None and point.configuration is not None
+    assert restore.restore(runtime, {**bad, "wave": "canary"}) == {
+        "restored": 0,
+        "reinstated": 1,
+        "removed": 1,
+        "failed": 0,
+    }
+    assert watch(runtime, bad, "canary") == {"RolledBack": 2}
+    after = runtime.fleet.read_configuration(canary, "baseline")
+    assert before is not None and after is not None
+    for field in ("scope", "namespace", "sourceKind", "gitRepository", "kustomizations"):
+        assert after["properties"][field] == before["properties"][field], field

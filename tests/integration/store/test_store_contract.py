@@ -505,15 +505,18 @@ def test_rollout_record_round_trips_plan_waves_and_counts(store: Store) -> None:
             WavePlan(
                 name="canary",
                 clusters=[Placement(id=f"c{i}", name=f"c{i}", reason="selector") for i in range(3)],
-                batches=[["c0", "c1"], ["c2"]],
+                max_in_flight=2,
+                rounds=[["c0", "c1"], ["c2"]],
             )
         ],
     )
-    records.rollouts.save(start.with_plan(plan))
+    spec = validate_track_spec(spec_of("baseline"))
+    records.rollouts.save(start.with_plan(plan, spec, "v1"))
     updated = records.rollouts.update("baseline", "r1", wave_applied)
     again = records.rollouts.get("baseline", "r1")
     assert again == updated
-    assert again.plan[0].clusters == 3 and again.plan[0].batches == 2
+    assert again.plan[0].clusters == 3 and again.plan[0].max_in_flight == 2
+    assert again.planned_spec() == spec and again.spec_version == "v1"
     assert again.wave("canary").counts == {ClusterState.HEALTHY: 2, ClusterState.FAILED: 1}
 
 

@@ -5,21 +5,31 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
+from shared.errors import PermanentError
 from shared.plan import Placement, Plan, WavePlan
 from shared.reasons import Reason
 from shared.states import ClusterState, RolloutState, WaveState
 from shared.store import (
     ClusterRecord,
     Layout,
+    RestorePoint,
     RolloutRecord,
     StoreMisconfigured,
     TimelineEntry,
     Trigger,
     cluster_key,
 )
+from shared.trackspec import validate_track_spec
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 ARM_ID = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters/c1"
+SPEC = {
+    "name": "baseline",
+    "source": {"url": "https://github.com/contoso/fleet-config", "branch": "main"},
+    "configuration": {"name": "baseline", "kustomizations": {"infra": {"path": "./infra"}}},
+    "fleet": {"subscriptions": ["00000000-0000-0000-0000-000000000001"]},
+    "waves": [{"name": "canary", "selector": {"ring": "canary"}}, {"name": "broad"}],
+}
 
 
 def rollout(**changes: object) -> RolloutRecord:
@@ -66,16 +76,21 @@ def test_a_plan_becomes_a_summary_and_pending_waves() -> None:
             WavePlan(
                 name="canary",
                 clusters=[Placement(id="c1", name="c1", reason="selector")],
-                batches=[["c1"]],
+                max_in_flight=1,
+                rounds=[["c1"]],
             ),
             WavePlan(name="broad"),
         ],
     )
-    planned = rollout().with_plan(plan)
-    assert [(w.name, w.clusters, w.batches) for w in planned.plan] == [
+    spec = validate_track_spec(SPEC)
+    planned = rollout().with_plan(plan, spec, "v7")
+    assert [(w.name, w.clusters, w.max_in_flight) for w in planned.plan] == [
         ("canary", 1, 1),
-        ("broad", 0, 0),
+        ("broad", 0, 1),
     ]
+    assert (planned.planned_spec(), planned.spec_version) == (spec, "v7")
+    with pytest.raises(PermanentError, match="has not been planned"):
+        rollout().planned_spec()
     assert [w.state for w in planned.waves] == [WaveState.PENDING, WaveState.PENDING]
     with pytest.raises(KeyError, match="no wave 'late'"):
         planned.wave("late")
@@ -117,15 +132,23 @@ def test_ttls_must_be_positive_seconds() -> None:
         Layout().spec("nope")
 
 
-def test_a_rollout_keeps_its_control_block_and_a_cluster_its_batch() -> None:
+def test_a_rollout_keeps_its_control_block_and_a_cluster_its_place() -> None:
     record = rollout()
     asked = record.control.model_copy(update={"paused": True, "approvals": {"early": "ops"}})
     doc = record.model_copy(update={"control": asked}).to_document()
     assert doc["control"]["paused"] is True and doc["control"]["approvals"] == {"early": "ops"}
     assert RolloutRecord.from_document(doc).control == asked
     cluster = ClusterRecord(
-        cluster_id=ARM_ID, name="c1", track="baseline", wave="canary", batch=2, updated_at=T0
+        cluster_id=ARM_ID,
+        name="c1",
+        track="baseline",
+        wave="canary",
+        position=2,
+        site="s1",
+        written_at=T0,
+        restore_point=RestorePoint(captured_at=T0, configuration={"properties": {}}),
+        updated_at=T0,
     )
-    assert ClusterRecord.from_document(cluster.to_document()).batch == 2
-    with pytest.raises(ValidationError, match="batch"):
-        ClusterRecord(cluster_id=ARM_ID, name="c1", track="baseline", batch=-1, updated_at=T0)
+    assert ClusterRecord.from_document(cluster.to_document()) == cluster
+    with pytest.raises(ValidationError, match="position"):
+        ClusterRecord(cluster_id=ARM_ID, name="c1", track="baseline", position=-1, updated_at=T0)

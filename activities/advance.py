@@ -1,0 +1,221 @@
+"""advance_wave: one step of a wave's in-flight window.
+
+    finish writes a crashed attempt left half done (clusters marked Applying)
+    judge the clusters in flight (observe_wave's verdicts)
+    unless the rollout is held or the wave's failure budget is spent:
+        write the next pending clusters, in order, into the free slots of the window
+
+Before arcwave's first write to a cluster it records the configuration it finds there (its
+restore point). A write is recorded ahead (`Applying`, with the revision) and then done, so a
+crash in between leaves a cluster that the next attempt writes again, never one written
+without a record. Offline clusters are left alone under `offline: skip` (Skipped, for catch-up)
+and free their slot at once; under `fail` and `wait` they are written like the rest. Writes
+that still fail transiently after the gateway's own retries fail the attempt, to be tried
+again by the orchestrator; permanent refusals fail that cluster (ApplyFailed).
+"""
+
+import logging
+from collections import Counter
+from datetime import datetime
+
+import azure.durable_functions as df
+
+from activities.contracts import ADVANCE, AdvanceResult, WaveRef, held_reason
+from activities.observe import judge, merged
+from activities.runtime import Runtime, control_of, failing_fast, runtime
+from shared.adapters.fleet import WriteOutcome
+from shared.desired import desired_configuration, restorable
+from shared.errors import TransientError
+from shared.planner import window_size
+from shared.reasons import Reason
+from shared.revision import short_revision
+from shared.states import ClusterState
+from shared.store import ClusterRecord, RestorePoint
+from shared.trackspec import OfflinePolicy, TrackSpec
+from shared.window import Window, budget_spent, next_to_write
+
+log = logging.getLogger("arcwave.activities.advance")
+bp = df.Blueprint()
+
+
+def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
+    rollout = rt.records.rollouts.get(ref["track"], ref["rolloutId"])
+    spec = rollout.planned_spec()
+    wave = spec.wave(ref["wave"])
+    records = rt.records.clusters.list(ref["track"], rollout=ref["rolloutId"], wave=ref["wave"])
+    writer = _Writer(rt, spec, ref["revision"])
+    leftovers = [r for r in records if r.state is ClusterState.APPLYING]
+    records = merged(records, writer.write(leftovers))
+    records = merged(records, judge(rt, spec, [r for r in records if r.state.is_open]))
+    held = held_reason(control_of(rollout))
+    allowed = wave.max_failures.floor_of(len(records))
+    spent = budget_spent(sum(r.state.counts_as_failure for r in records), allowed)
+    window = Window(max(1, window_size(wave, len(records))), wave.per_site_concurrency)
+    written = 0
+    while held is None and not spent:
+        pending = sorted(
+            (r for r in records if r.state is ClusterState.PENDING),
+            key=lambda r: r.position or 0,
+        )
+        chosen = next_to_write(pending, [r for r in records if r.state.is_open], window)
+        if not chosen:
+            break
+        skipped = writer.skip_offline(chosen)
+        chosen = [r for r in chosen if r.id not in {s.id for s in skipped}]
+        done = writer.write([writer.ahead(r) for r in writer.with_restore_points(chosen)])
+        records = merged(records, [*skipped, *done])
+        written += len(done)
+        spent = budget_spent(sum(r.state.counts_as_failure for r in records), allowed)
+    pending_left = [r for r in records if r.state is ClusterState.PENDING]
+    in_flight = sum(r.state.is_open for r in records)
+    if spent and pending_left and not in_flight:
+        records = merged(records, writer.leave_unwritten(pending_left, ref["wave"]))
+    counts = Counter(r.state.value for r in records)
+    settled = in_flight == 0 and (not pending_left or spent)
+    log.info(
+        "rollout %s wave %s: wrote %d; %d in flight, %d pending%s%s",
+        ref["rolloutId"],
+        ref["wave"],
+        written,
+        in_flight,
+        len(pending_left),
+        f"; held ({held})" if held else "",
+        "; failure budget spent" if spent else "",
+    )
+    return AdvanceResult(
+        counts=dict(counts),
+        inFlight=in_flight,
+        pending=len(pending_left),
+        written=written,
+        held=held,
+        budgetSpent=spent,
+        settled=settled,
+        control=control_of(rollout),
+    )
+
+
+class _Writer:
+    """Writes one rollout's revision to clusters and records what happened to each."""
+
+    def __init__(self, rt: Runtime, spec: TrackSpec, revision: str) -> None:
+        self.rt = rt
+        self.spec = spec
+        self.revision = revision
+        self.name = spec.configuration.name
+
+    def now(self) -> datetime:
+        return self.rt.now()
+
+    def skip_offline(self, chosen: list[ClusterRecord]) -> list[ClusterRecord]:
+        """Under `offline: skip`, mark the offline ones Skipped (saved); those records."""
+        if self.spec.offline is not OfflinePolicy.SKIP or not chosen:
+            return []
+        connectivity = self.rt.fleet.connectivity([r.cluster_id for r in chosen])
+        now = self.now()
+        skipped = [
+            r.model_copy(
+                update={
+                    "state": ClusterState.SKIPPED,
+                    "reason": Reason.SKIPPED_OFFLINE,
+                    "message": "offline: left for catch-up (offline: skip)",
+                    "settled_at": now,
+                }
+            )
+            for r in chosen
+            if (status := connectivity.get(r.cluster_id)) is not None and status.is_offline
+        ]
+        if skipped:
+            self.rt.records.clusters.save_wave(skipped)
+        return skipped
+
+    def with_restore_points(self, chosen: list[ClusterRecord]) -> list[ClusterRecord]:
+        """`chosen`, each first-time cluster with the configuration found on it recorded."""
+        first = [r for r in chosen if r.restore_point is None and r.desired_revision is None]
+        if not first:
+            return chosen
+        found = self.rt.fleet.read_configurations([r.cluster_id for r in first], self.name)
+        now = self.now()
+        points = {
+            r.id: RestorePoint(
+                captured_at=now,
+                configuration=restorable(body) if (body := found[r.cluster_id]) else None,
+            )
+            for r in first
+        }
+        return [
+            r.model_copy(update={"restore_point": points[r.id]}) if r.id in points else r
+            for r in chosen
+        ]
+
+    def ahead(self, record: ClusterRecord) -> ClusterRecord:
+        return record.model_copy(
+            update={
+                "state": ClusterState.APPLYING,
+                "reason": Reason.PROGRESSING,
+                "message": f"writing {short_revision(self.revision)}",
+                "desired_revision": self.revision,
+                "written_at": self.now(),
+                "settled_at": None,
+            }
+        )
+
+    def write(self, records: list[ClusterRecord]) -> list[ClusterRecord]:
+        """Write `records` (recorded Applying first); their new records. Raises
+        `TransientError` when some writes could not be done yet, after saving the others."""
+        if not records:
+            return []
+        self.rt.records.clusters.save_wave(records)
+        body = desired_configuration(self.spec, self.revision)
+        outcomes = self.rt.fleet.apply_many([r.cluster_id for r in records], self.name, body)
+        now = self.now()
+        done = []
+        retry: list[WriteOutcome] = []
+        for record, outcome in zip(records, outcomes, strict=True):
+            if outcome.ok:
+                done.append(
+                    record.model_copy(
+                        update={
+                            "state": ClusterState.PROGRESSING,
+                            "reason": Reason.REVISION_APPLIED,
+                            "message": f"pinned to {short_revision(self.revision)}",
+                        }
+                    )
+                )
+            elif outcome.error in ("Transient", "Throttled"):
+                retry.append(outcome)
+            else:
+                done.append(
+                    record.model_copy(
+                        update={
+                            "state": ClusterState.FAILED,
+                            "reason": Reason.APPLY_FAILED,
+                            "message": outcome.message,
+                            "settled_at": now,
+                        }
+                    )
+                )
+        if done:
+            self.rt.records.clusters.save_wave(done)
+        if retry:
+            raise TransientError(
+                f"{len(retry)} of {len(records)} writes did not go through yet: {retry[0].message}"
+            )
+        return done
+
+    def leave_unwritten(self, pending: list[ClusterRecord], wave: str) -> list[ClusterRecord]:
+        """The wave failed before these were written: say so on each."""
+        message = f"not written: wave '{wave}' spent its failure budget first"
+        fresh = [
+            r.model_copy(update={"reason": Reason.FAILURE_BUDGET_EXCEEDED, "message": message})
+            for r in pending
+            if r.message != message
+        ]
+        if fresh:
+            self.rt.records.clusters.save_wave(fresh)
+        return fresh
+
+
+@bp.activity_trigger(input_name="ref", activity=ADVANCE)
+def advance_wave(ref: WaveRef) -> AdvanceResult:
+    with failing_fast():
+        return advance(runtime(), ref)
