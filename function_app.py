@@ -5,7 +5,7 @@ import azure.functions as func
 
 from activities import advance, observe, plan, publish, record, recovery, restore
 from orchestrators import rollout, track, wave
-from triggers import api, events, flux, git, health, openapi, reconcile, sweep
+from triggers import api, events, flux, git, health, openapi, reconcile, sweep, watch
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -16,6 +16,7 @@ app.register_functions(flux.bp)
 app.register_functions(events.bp)
 app.register_functions(sweep.bp)
 app.register_functions(reconcile.bp)
+app.register_functions(watch.bp)
 app.register_functions(openapi.bp)
 app.register_functions(track.bp)
 app.register_functions(rollout.bp)

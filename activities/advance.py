@@ -1,6 +1,6 @@
 """advance_wave: one step of a wave's in-flight window.
 
-    finish writes a crashed attempt left half done (clusters marked Applying)
+    finish writes a crashed attempt left half done, and re-creates under way (Applying)
     judge the clusters in flight (observe_wave's verdicts)
     unless the rollout is held or the wave's failure budget is spent:
         write the next pending clusters, in order, into the free slots of the window
@@ -20,11 +20,12 @@ from datetime import datetime
 
 import azure.durable_functions as df
 
-from activities.contracts import ADVANCE, AdvanceResult, WaveRef, held_reason
+from activities.contracts import ADVANCE, AdvanceResult, WaveRef, failure_reasons, held_reason
 from activities.observe import judge, merged
 from activities.runtime import Runtime, control_of, failing_fast, runtime
+from activities.writer import ConfigurationWriter
 from shared.adapters.fleet import WriteOutcome
-from shared.desired import desired_configuration, restorable
+from shared.desired import restorable
 from shared.errors import TransientError
 from shared.planner import window_size
 from shared.reasons import Reason
@@ -46,7 +47,8 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
     writer = _Writer(rt, spec, ref["revision"])
     leftovers = [r for r in records if r.state is ClusterState.APPLYING]
     records = merged(records, writer.write(leftovers))
-    records = merged(records, judge(rt, spec, [r for r in records if r.state.is_open]))
+    judged = [r for r in records if r.state.is_open and r.state is not ClusterState.APPLYING]
+    records = merged(records, judge(rt, spec, judged))
     held = held_reason(control_of(rollout))
     allowed = wave.max_failures.floor_of(len(records))
     spent = budget_spent(sum(r.state.counts_as_failure for r in records), allowed)
@@ -61,8 +63,11 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
         if not chosen:
             break
         skipped = writer.skip_offline(chosen)
-        chosen = [r for r in chosen if r.id not in {s.id for s in skipped}]
-        done = writer.write([writer.ahead(r) for r in writer.with_restore_points(chosen)])
+        chosen = writer.with_restore_points(
+            [r for r in chosen if r.id not in {s.id for s in skipped}]
+        )
+        writer.report_foreign(ref["rolloutId"], chosen)
+        done = writer.write([writer.ahead(r) for r in chosen])
         records = merged(records, [*skipped, *done])
         written += len(done)
         spent = budget_spent(sum(r.state.counts_as_failure for r in records), allowed)
@@ -90,6 +95,7 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
         held=held,
         budgetSpent=spent,
         settled=settled,
+        failures=failure_reasons(records),
         control=control_of(rollout),
     )
 
@@ -102,6 +108,7 @@ class _Writer:
         self.spec = spec
         self.revision = revision
         self.name = spec.configuration.name
+        self.configurations = ConfigurationWriter(rt, spec)
 
     def now(self) -> datetime:
         return self.rt.now()
@@ -165,19 +172,26 @@ class _Writer:
         if not records:
             return []
         self.rt.records.clusters.save_wave(records)
-        body = desired_configuration(self.spec, self.revision)
-        outcomes = self.rt.fleet.apply_many([r.cluster_id for r in records], self.name, body)
         now = self.now()
-        done = []
+        done: list[ClusterRecord] = []
         retry: list[WriteOutcome] = []
-        for record, outcome in zip(records, outcomes, strict=True):
-            if outcome.ok:
+        for written in self.configurations.write(records, self.revision):
+            record, outcome = written.record, written.outcome
+            if outcome is None or (written.how == "delete" and outcome.ok):
+                done.append(self._recreating(record, written.remember, now))
+            elif outcome.ok:
                 done.append(
                     record.model_copy(
                         update={
+                            **written.remember,
                             "state": ClusterState.PROGRESSING,
                             "reason": Reason.REVISION_APPLIED,
-                            "message": f"pinned to {short_revision(self.revision)}",
+                            "message": f"pinned to {short_revision(self.revision)}"
+                            + (
+                                " (pin moved; nothing else touched)"
+                                if written.how == "patch"
+                                else ""
+                            ),
                         }
                     )
                 )
@@ -202,6 +216,49 @@ class _Writer:
             )
         return done
 
+    def _recreating(
+        self, record: ClusterRecord, remember: dict[str, object], now: datetime
+    ) -> ClusterRecord:
+        """A re-create under way: still Applying, unless its deadline passed."""
+        configuration = self.spec.configuration
+        if record.written_at is not None and now >= record.written_at + self.spec.progress_deadline:
+            return record.model_copy(
+                update={
+                    "state": ClusterState.FAILED,
+                    "reason": Reason.PROGRESS_DEADLINE_EXCEEDED,
+                    "message": "re-create did not finish: the old configuration is still being "
+                    "deleted",
+                    "settled_at": now,
+                }
+            )
+        return record.model_copy(
+            update={
+                **remember,
+                "state": ClusterState.APPLYING,
+                "reason": Reason.PROGRESSING,
+                "message": f"re-creating with scope {configuration.scope.value}, namespace "
+                f"{configuration.namespace}: waiting for Azure to delete the old configuration",
+            }
+        )
+
+    def report_foreign(self, rollout_id: str, records: list[ClusterRecord]) -> None:
+        """Say on the rollout's timeline which clusters had a configuration of that name
+        arcwave did not create: this write takes it over (a rollback puts it back)."""
+        for record in records:
+            point = record.restore_point
+            if point is None or point.configuration is None or record.desired_revision is not None:
+                continue
+            source = _source_of(point.configuration)
+            self.rt.records.timeline.append(
+                rollout_id,
+                f"foreign/{record.id}",
+                actor="arcwave",
+                reason=Reason.FOREIGN_CONFIGURATION,
+                message=f"{record.name}: fluxConfiguration '{self.name}' was made outside "
+                f"arcwave ({source}); arcwave writes over it and a rollback puts it back",
+                data={"clusterId": record.cluster_id},
+            )
+
     def leave_unwritten(self, pending: list[ClusterRecord], wave: str) -> list[ClusterRecord]:
         """The wave failed before these were written: say so on each."""
         message = f"not written: wave '{wave}' spent its failure budget first"
@@ -219,3 +276,15 @@ class _Writer:
 def advance_wave(ref: WaveRef) -> AdvanceResult:
     with failing_fast():
         return advance(runtime(), ref)
+
+
+def _source_of(configuration: dict[str, object]) -> str:
+    props = configuration.get("properties")
+    if not isinstance(props, dict):
+        return "unknown source"
+    source = props.get("gitRepository") or props.get("ociRepository") or {}
+    if not isinstance(source, dict):
+        return "unknown source"
+    ref = source.get("repositoryRef") or {}
+    branch = ref.get("branch") if isinstance(ref, dict) else None
+    return f"{source.get('url', 'unknown source')}" + (f", branch {branch}" if branch else "")

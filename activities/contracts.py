@@ -5,7 +5,9 @@ adapter. Inputs and outputs are small JSON objects (ids, names, counts) — neve
 so histories stay small however large the fleet.
 """
 
-from typing import TypedDict
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, TypedDict
 
 PLAN = "plan_rollout"
 ADVANCE = "advance_wave"
@@ -30,7 +32,15 @@ class NonRetryableError(Exception):
 
 
 Counts = dict[str, int]
-"""Clusters per `ClusterState` value."""
+"""Clusters per `ClusterState` (or `Reason`) value."""
+
+
+def failure_reasons(records: "Iterable[Any]") -> Counts:
+    """Failed clusters by the reason they failed (records with `state` and `reason`)."""
+    counted: Counter[str] = Counter(
+        r.reason.value for r in records if r.state.counts_as_failure and r.reason is not None
+    )
+    return dict(counted)
 
 
 class RolloutRef(TypedDict):
@@ -99,6 +109,8 @@ class AdvanceResult(TypedDict):
     """More clusters failed than the wave's budget allows: nothing more is written."""
     settled: bool
     """Nothing in flight and nothing more to write: the wave can be judged."""
+    failures: Counts
+    """Failed clusters by `Reason` value: why the wave's failures failed."""
     control: Control
 
 
@@ -112,6 +124,8 @@ class ObserveResult(TypedDict):
     counts: Counts
     settled: bool
     """No cluster of the wave is still on its way (Applying, Progressing, or Offline waiting)."""
+    failures: Counts
+    """Failed clusters by `Reason` value."""
     control: Control
 
 

@@ -11,17 +11,19 @@ any more counts as failed.
 """
 
 import logging
-from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
 
-from activities.contracts import OBSERVE, ObserveRequest, ObserveResult
+from activities.contracts import OBSERVE, ObserveRequest, ObserveResult, failure_reasons
 from activities.runtime import Runtime, control_of, failing_fast, runtime
 from shared.adapters.fleet import DIRECT_READ_LIMIT
-from shared.health import Health
+from shared.cluster import Connectivity
+from shared.desired import desired_configuration
+from shared.drift import differences, modified_by
+from shared.health import FluxStatus, Health, assess
 from shared.reasons import Reason
 from shared.states import ClusterState, HealthState, RestoreKind
 from shared.store import ClusterRecord
@@ -51,7 +53,12 @@ def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
         ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
         " (settled)" if settled else "",
     )
-    return ObserveResult(counts=dict(counts), settled=settled, control=control_of(rollout))
+    return ObserveResult(
+        counts=dict(counts),
+        settled=settled,
+        failures=failure_reasons(final),
+        control=control_of(rollout),
+    )
 
 
 def judge(rt: Runtime, spec: TrackSpec, watched: list[ClusterRecord]) -> list[ClusterRecord]:
@@ -109,35 +116,55 @@ def settling(record: ClusterRecord, update: Change, now: datetime) -> ClusterRec
 
 
 def read(rt: Runtime, spec: TrackSpec, records: list[ClusterRecord]) -> dict[str, Health]:
-    """Each cluster's health against what it was last asked to run."""
+    """Each cluster's health against what it was last asked to run.
+
+    A few clusters are read by direct GET, which is authoritative right after a write; then a
+    configuration whose settings are not what arcwave wrote (an Azure Policy, a hand edit)
+    fails its cluster as `Drifted` instead of looking like a slow reconcile. Many clusters are
+    read through Resource Graph, which lags ARM, so there only health counts (the sweep looks
+    for drift later)."""
     name = spec.configuration.name
-    by_revision: dict[str, list[str]] = defaultdict(list)
-    configured: list[ClusterRecord] = []
-    for record in records:
-        if record.restoring is not None and record.restoring is not RestoreKind.REVISION:
-            configured.append(record)
-        elif record.desired_revision is None:
-            configured.append(record.model_copy(update={"restoring": RestoreKind.REMOVAL}))
-        else:
-            by_revision[record.desired_revision].append(record.cluster_id)
+    ids = [r.cluster_id for r in records]
+    bodies = rt.fleet.read_configurations(ids, name)
+    connectivity = rt.fleet.connectivity(ids)
+    direct = len(ids) <= DIRECT_READ_LIMIT
     health: dict[str, Health] = {}
-    for revision, ids in by_revision.items():
-        assert revision is not None
-        if len(ids) <= DIRECT_READ_LIMIT:
-            connectivity = rt.fleet.connectivity(ids)
-            with ThreadPoolExecutor(max_workers=min(8, len(ids))) as pool:
-                futures = {
-                    c: pool.submit(rt.fleet.read_health, c, name, revision, connectivity[c])
-                    for c in ids
-                }
-                health |= {c: future.result() for c, future in futures.items()}
+    for record in records:
+        body = bodies[record.cluster_id]
+        if record.restoring is not None and record.restoring is not RestoreKind.REVISION:
+            health[record.cluster_id] = restored_health(record, body)
+        elif record.desired_revision is None:
+            removal = record.model_copy(update={"restoring": RestoreKind.REMOVAL})
+            health[record.cluster_id] = restored_health(removal, body)
         else:
-            health |= rt.fleet.observe(revision, name, ids)
-    if configured:
-        bodies = rt.fleet.read_configurations([r.cluster_id for r in configured], name)
-        for record in configured:
-            health[record.cluster_id] = restored_health(record, bodies[record.cluster_id])
+            health[record.cluster_id] = _revision_health(
+                spec, record, body, connectivity[record.cluster_id], check_drift=direct
+            )
     return health
+
+
+def _revision_health(
+    spec: TrackSpec,
+    record: ClusterRecord,
+    body: dict[str, Any] | None,
+    connectivity: Connectivity | None,
+    *,
+    check_drift: bool,
+) -> Health:
+    assert record.desired_revision is not None
+    status = FluxStatus.model_validate(body.get("properties") or {}) if body else None
+    if body is not None and check_drift:
+        desired = desired_configuration(spec, record.desired_revision)
+        changed = differences(desired, body)
+        if changed:
+            return Health(
+                state=HealthState.FAILED,
+                reason=Reason.DRIFTED,
+                message="changed outside arcwave while it rolled out: "
+                + "; ".join(changed)
+                + modified_by(body),
+            )
+    return assess(record.desired_revision, status, connectivity, since=record.written_at)
 
 
 def restored_health(record: ClusterRecord, body: dict[str, Any] | None) -> Health:

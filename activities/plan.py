@@ -24,6 +24,19 @@ bp = df.Blueprint()
 
 
 CATCH_UP_WAVE = "catch-up"
+CARRIED = {
+    "desired_revision",
+    "applied_revision",
+    "last_good_revision",
+    "restore_point",
+    "written_shape",
+    "written_scope",
+    "written_namespace",
+    "recreating",
+    "drift_reverted",
+}
+"""What a cluster's record keeps from one rollout to the next: what is on the cluster and
+what arcwave knows of it. State, wave and times are the new rollout's."""
 
 
 def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
@@ -44,16 +57,13 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
             before = known.get(cluster_key(placement.id))
             records.append(
                 ClusterRecord(
+                    **(before.model_dump(include=CARRIED) if before else {}),
                     cluster_id=placement.id,
                     name=placement.name,
                     track=spec.name,
                     wave=wave.name,
                     position=position,
                     site=placement.site,
-                    desired_revision=before.desired_revision if before else None,
-                    applied_revision=before.applied_revision if before else None,
-                    last_good_revision=before.last_good_revision if before else None,
-                    restore_point=before.restore_point if before else None,
                     state=ClusterState.PENDING,
                     reason=Reason.PLANNED,
                     message=f"wave '{wave.name}', #{position + 1} in write order: "

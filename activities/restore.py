@@ -29,14 +29,13 @@ from activities.contracts import (
     describe_restore,
 )
 from activities.runtime import Runtime, failing_fast, runtime
+from activities.writer import ConfigurationWriter
 from shared.adapters.fleet import WriteOutcome
-from shared.desired import desired_configuration
 from shared.errors import TransientError
 from shared.reasons import Reason
 from shared.revision import short_revision
 from shared.states import ClusterState, RestoreKind
 from shared.store import ClusterRecord
-from shared.trackspec import TrackSpec
 
 log = logging.getLogger("arcwave.activities.restore")
 bp = df.Blueprint()
@@ -57,14 +56,25 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
     updated: list[ClusterRecord] = []
     tally: Counter[str] = Counter()
     transient: list[WriteOutcome] = []
+    writer = ConfigurationWriter(rt, spec)
     for kind, target, records in _targets(changed):
-        outcomes = _write(rt, spec, kind, target, records)
-        for record, outcome in zip(records, outcomes, strict=True):
-            if outcome.ok or (kind is RestoreKind.REMOVAL and outcome.error == "NotFound"):
+        for record, outcome, remember in _write(rt, writer, kind, target, records):
+            if outcome is not None and (
+                outcome.ok or (kind is RestoreKind.REMOVAL and outcome.error == "NotFound")
+            ):
                 tally[kind.value] += 1
-                updated.append(_restoring(rt, record, kind, target))
-            elif outcome.error in TRANSIENT:
-                transient.append(outcome)
+                updated.append(_restoring(rt, record, kind, target, remember))
+            elif outcome is None or outcome.error in TRANSIENT:
+                transient.append(
+                    outcome
+                    or WriteOutcome(
+                        cluster_id=record.cluster_id,
+                        ok=False,
+                        error="Transient",
+                        message=f"{record.name}: waiting for Azure to finish deleting the "
+                        "configuration",
+                    )
+                )
             else:
                 tally["failed"] += 1
                 updated.append(
@@ -111,28 +121,42 @@ def _targets(
 
 def _write(
     rt: Runtime,
-    spec: TrackSpec,
+    writer: ConfigurationWriter,
     kind: RestoreKind,
     target: str | None,
     records: list[ClusterRecord],
-) -> list[WriteOutcome]:
-    name = spec.configuration.name
-    ids = [r.cluster_id for r in records]
+) -> list[tuple[ClusterRecord, WriteOutcome | None, dict[str, Any]]]:
+    """Each record, the outcome of its restore write (None: not done yet) and what the record
+    remembers of it."""
+    name = writer.name
+    forget: dict[str, Any] = {
+        "written_shape": None,
+        "written_scope": None,
+        "written_namespace": None,
+        "recreating": False,
+    }
     if kind is RestoreKind.REVISION:
         assert target is not None
-        return rt.fleet.apply_many(ids, name, desired_configuration(spec, target))
+        return [
+            (w.record, w.outcome if w.how != "delete" else None, w.remember)
+            for w in writer.write(records, target)
+        ]
     if kind is RestoreKind.REMOVAL:
-        return [rt.fleet.remove(c, name) for c in ids]
-    outcomes = []
+        return [(r, rt.fleet.remove(r.cluster_id, name), forget) for r in records]
+    restored: list[tuple[ClusterRecord, WriteOutcome | None, dict[str, Any]]] = []
     for record in records:
         assert record.restore_point is not None
         original: dict[str, Any] = record.restore_point.configuration or {}
-        outcomes.append(rt.fleet.apply(record.cluster_id, name, original))
-    return outcomes
+        restored.append((record, rt.fleet.put(record.cluster_id, name, original), forget))
+    return restored
 
 
 def _restoring(
-    rt: Runtime, record: ClusterRecord, kind: RestoreKind, target: str | None
+    rt: Runtime,
+    record: ClusterRecord,
+    kind: RestoreKind,
+    target: str | None,
+    remember: dict[str, Any],
 ) -> ClusterRecord:
     messages = {
         RestoreKind.REVISION: f"restoring {short_revision(target or '')}",
@@ -141,6 +165,7 @@ def _restoring(
     }
     return record.model_copy(
         update={
+            **remember,
             "state": ClusterState.ROLLING_BACK,
             "reason": Reason.ROLLING_BACK,
             "message": messages[kind],

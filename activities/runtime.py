@@ -12,11 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from azure.core.credentials import TokenCredential
+
 from activities.contracts import Control, NonRetryableError
+from shared.adapters.arm import credential_for
 from shared.adapters.fleet import FleetGateway
 from shared.adapters.publisher import EventPublisher, publisher_for
 from shared.errors import PermanentError
-from shared.settings import Settings
+from shared.secrets import KeyVaultSecrets, NoVault, Secrets
+from shared.settings import CredentialKind, Settings
 from shared.store import Records, RolloutRecord, open_store
 from shared.store.records import utc_now
 
@@ -31,6 +35,8 @@ class Runtime:
     records: Records
     fleet: FleetGateway
     publisher: EventPublisher
+    secrets: Secrets = field(default_factory=NoVault)
+    """Where the secrets of tracks' `source.auth` are read, at write time only."""
     now: Callable[[], datetime] = field(default=utc_now)
     """Where activities take the time from (tests pass a virtual clock)."""
 
@@ -43,11 +49,27 @@ def build_runtime(settings: Settings) -> Runtime:
         create_containers=settings.store.cosmos_key is not None,
         ca_bundle=str(ca) if ca else None,
     )
+    credential = credential_for(settings)
     return Runtime(
         settings=settings,
         records=Records(store),
-        fleet=FleetGateway(settings),
+        fleet=FleetGateway(settings, credential=credential),
         publisher=publisher_for(settings),
+        secrets=secrets_for(settings, credential),
+    )
+
+
+def secrets_for(settings: Settings, credential: TokenCredential) -> Secrets:
+    """Key Vault when `ARCWAVE_KEYVAULT_URL` is set (the emulator's stand-in locally)."""
+    if settings.keyvault_url is None:
+        return NoVault()
+    emulated = settings.credential is CredentialKind.EMULATOR
+    return KeyVaultSecrets(
+        settings.keyvault_url,
+        credential,
+        # Key Vault's challenge names vault.azure.net, which a loopback stand-in is not.
+        verify_challenge_resource=not emulated,
+        connection_verify=str(settings.arm_ca_bundle) if settings.arm_ca_bundle else True,
     )
 
 

@@ -4,6 +4,9 @@ Reports (it asserts nothing):
 * discovery: time to list the 5,000 clusters of scenarios/fleet-5000.yaml through Resource
   Graph ($skipToken paging), and the same with a tag selection;
 * bulk health: time to observe a 1,000-cluster wave for a commit;
+* Resource Graph pacing: a full observe of all 5,000 clusters with the emulator enforcing a
+  per-user quota (15 queries per 5 s, as Azure's documented example), and how many 429s the
+  gateway drew (target: none, because it paces on the quota headers);
 * writes: sustained apply throughput with the emulator enforcing ARM's write bucket
   (200 burst, 10/s) and the gateway's own bucket at its defaults (10/s, burst 100); the
   share of the allowed rate reached after the burst, and the share of 429s.
@@ -22,8 +25,10 @@ import requests
 import yaml
 from emulator_process import ROOT, emulator_process
 
+from shared.adapters import fleet as fleet_module
 from shared.adapters.fleet import FleetGateway
 from shared.desired import desired_configuration
+from shared.errors import ArcwaveError, Throttled
 from shared.settings import CredentialKind, Settings, StoreSettings
 from shared.trackspec import FleetSelection, validate_track_spec
 
@@ -80,6 +85,42 @@ def reads(tmp: Path) -> None:
         timed("bulk health, 1,000-cluster wave", 5, lambda: fleet.observe(HEAD, "bench", wave))
 
 
+def paced(tmp: Path) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios/fleet-5000.yaml").read_text())
+    scenario["faults"]["throttle"] = {
+        "resourceGraph": {"queries": 15, "windowSeconds": 5},
+        "reads": {"bucket": 250, "refillPerSecond": 25},
+        "writes": {"bucket": 200, "refillPerSecond": ARM_WRITES_PER_SECOND},
+    }
+    path = tmp / "quota.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    throttled = 0
+    original = fleet_module.map_arm_error
+
+    def counting(error: Exception, doing: str) -> ArcwaveError:
+        nonlocal throttled
+        mapped = original(error, doing)
+        throttled += isinstance(mapped, Throttled)
+        return mapped
+
+    fleet_module.map_arm_error = counting
+    try:
+        with emulator_process(path) as running:
+            fleet = gateway(running.endpoint, running.cert_path, tmp)
+            everything = [c.id for c in fleet.discover(FleetSelection(subscriptions=[SUB]))]
+            throttled = 0
+            start = time.perf_counter()
+            health = fleet.observe(HEAD, "bench", everything)
+            elapsed = time.perf_counter() - start
+    finally:
+        fleet_module.map_arm_error = original
+    queries = 2 * -(-len(everything) // 200)
+    print(
+        f"paced observe, {len(health)} clusters: {queries} queries in {elapsed:.1f}s under "
+        f"15 per 5 s; 429s drawn: {throttled}"
+    )
+
+
 def writes(tmp: Path, count: int) -> None:
     scenario = yaml.safe_load((ROOT / "scenarios/fleet-5000.yaml").read_text())
     scenario["faults"]["throttle"] = {
@@ -100,7 +141,7 @@ def writes(tmp: Path, count: int) -> None:
         body = desired_configuration(spec(), HEAD)  # type: ignore[arg-type]
         start = time.perf_counter()
         for chunk in range(0, len(ids), 50):
-            for outcome in fleet.apply_many(ids[chunk : chunk + 50], "bench", body):
+            for outcome in fleet.put_many(ids[chunk : chunk + 50], "bench", body):
                 assert outcome.ok, outcome.message
         elapsed = time.perf_counter() - start
         log = requests.get(
@@ -124,6 +165,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         reads(Path(tmp))
+        paced(Path(tmp))
         writes(Path(tmp), args.writes)
 
 

@@ -298,6 +298,8 @@ def local_stack(state: Path, port: int, out: Console) -> Iterator[Stack]:
                 "ARCWAVE_ARM_ENDPOINT": stack.emulator_url,
                 "ARCWAVE_ARM_CA_BUNDLE": str(stack.cert.resolve()),
                 "ARCWAVE_CREDENTIAL": "emulator",
+                # The emulator's Key Vault: a track's source.auth secrets resolve there.
+                "ARCWAVE_KEYVAULT_URL": stack.emulator_url,
                 "ARCWAVE_WEBHOOK_SECRET": stack.webhook_secret,
                 "ARCWAVE_FLUX_HMAC_KEY": secrets.token_urlsafe(32),
                 "ARCWAVE_POLL_SECONDS": WAVE_POLL_SECONDS,

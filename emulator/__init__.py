@@ -1,7 +1,8 @@
 """A local stand-in for the Azure side of arcwave.
 
-It serves the ARM ``connectedClusters`` and ``fluxConfigurations`` endpoints and Resource Graph
-over TLS, simulates Flux reconciling every cluster of a scenario fleet, and injects faults.
+It serves the ARM ``connectedClusters`` and ``fluxConfigurations`` endpoints, Resource Graph and
+a Key Vault's secrets over TLS, simulates Flux reconciling every cluster of a scenario fleet
+(private sources included), and injects faults.
 Run it with ``python -m emulator --scenario FILE``; drive it from tests with
 :class:`emulator.testing.Emulator`.
 """

@@ -14,26 +14,33 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from emulator.arm import CLUSTER_RESOURCE_TYPE, FLUX_RESOURCE_TYPE, now_iso
 from emulator.connectedclusters.models import ConnectedCluster, cluster_key
 from emulator.events import EventSink
 from emulator.exceptions import Conflict
-from emulator.faults import Faults
+from emulator.faults import Faults, selector_matches
 from emulator.flux import (
+    AUTHENTICATION_FAILED,
     Outcome,
     ReconcileQueue,
     apply_outcome,
     failed_kustomization,
     mark_pending,
     resolve_revision,
+    source_auth_error,
 )
-from emulator.fluxconfigurations.exceptions import DELETING_MSG, FluxConfigurationBeingDeleted
+from emulator.fluxconfigurations.exceptions import (
+    DELETING_MSG,
+    CreateOnlyPropertyChanged,
+    FluxConfigurationBeingDeleted,
+)
 from emulator.fluxconfigurations.models import SUSPENDED, FluxConfiguration
 from emulator.fluxconfigurations.validation import merge_patch, validate_properties
-from emulator.scenario import ClusterSpec, FaultsSpec, FluxSpec, Scenario
+from emulator.keyvault.models import Vault
+from emulator.scenario import ClusterSpec, FaultsSpec, FluxSpec, OciRevisionForm, Scenario
 from emulator.throttle import ArmThrottle, GraphQuota
 
 Clock = Callable[[], float]
@@ -80,6 +87,7 @@ class Backend:
         self._op_seq = itertools.count()
         self._blocked_deletes: dict[Key, list[str]] = {}
         self.writes: list[dict[str, Any]] = []
+        self.vault = Vault(scenario.key_vault.secrets)
         self.queue = ReconcileQueue(self.flux, self.clock, self.rng)
         for spec in scenario.expand_clusters():
             self._insert_cluster(spec)
@@ -181,11 +189,16 @@ class Backend:
         properties: Any,
         api_version: str,
     ) -> tuple[FluxConfiguration, bool, Operation]:
-        """Create or replace; returns (configuration, created, operation)."""
+        """Create or replace; returns (configuration, created, operation).
+
+        A PUT replaces the whole resource: protected settings it does not carry are dropped.
+        """
         spec = validate_properties(properties, api_version)
         existing = cluster.configurations.get(name.lower())
         if existing is not None and existing.deleting:
             raise FluxConfigurationBeingDeleted(DELETING_MSG.format(name=existing.name))
+        if existing is not None:
+            CreateOnlyPropertyChanged.check(existing.name, existing.spec, spec)
         if existing is None:
             config = FluxConfiguration(cluster_id=cluster.id, name=name, spec=spec)
             cluster.configurations[name.lower()] = config
@@ -207,11 +220,14 @@ class Backend:
         api_version: str,
         modified_by: str = "emulator",
     ) -> Operation:
-        """JSON merge patch of ``properties`` (``null`` removes, e.g. a kustomization)."""
+        """JSON merge patch of ``properties`` (``null`` removes, e.g. a kustomization or one
+        protected setting); protected settings the patch does not name are kept."""
         if config.deleting:
             raise FluxConfigurationBeingDeleted(DELETING_MSG.format(name=config.name))
         merged = merge_patch(config.spec, patch)
-        config.spec = validate_properties(merged, api_version)
+        spec = validate_properties(merged, api_version)
+        CreateOnlyPropertyChanged.check(config.name, config.spec, spec)
+        config.spec = spec
         config.generation += 1
         config.provisioning_state = "Updating"
         config.modified_at = now_iso()
@@ -325,6 +341,37 @@ class Backend:
         for key, name in self.queue.pop_due(now):
             self._reconcile(key, name)
 
+    def oci_revision_form(self, cluster: ConnectedCluster) -> OciRevisionForm:
+        """How this cluster reports OCI revisions: the first matching rule, else the default."""
+        for rule in self.flux.oci_revision_rules:
+            if selector_matches(rule.clusters, cluster):
+                return rule.form
+        return self.flux.oci_revision_form
+
+    def retry_failed_sources(self) -> int:
+        """Flux retries a source it could not fetch; the emulator does so when ``flux.sources``
+        change. Returns how many configurations were scheduled."""
+        scheduled = 0
+        for cluster in self.clusters.values():
+            if not cluster.online:
+                continue
+            for config in cluster.configurations.values():
+                source = config.statuses[0] if config.statuses else {}
+                conditions = source.get("statusConditions") or [{}]
+                if (
+                    source.get("kind") != "Kustomization"
+                    and conditions[0].get("reason") == AUTHENTICATION_FAILED
+                    and config.provisioning_state == "Succeeded"
+                    and not config.spec.get("suspend")
+                ):
+                    config.observed_generation = 0
+                    self.queue.schedule(
+                        cluster.key, config.name.lower(), self.faults.slow_factor(cluster)
+                    )
+                    scheduled += 1
+        self.dirty = True
+        return scheduled
+
     def reconcile_now(self) -> int:
         """Run every pending reconcile at once (``manual`` progression, or impatience)."""
         self.advance()
@@ -340,7 +387,10 @@ class Backend:
             return
         if not self.needs_reconcile(config):
             return
-        revision = resolve_revision(config, self.flux)
+        revision = resolve_revision(config, self.flux, self.oci_revision_form(cluster))
+        auth_error = source_auth_error(config, self.flux.sources)
+        if auth_error is not None:
+            revision = replace(revision, sha="", error=auth_error, reason=AUTHENTICATION_FAILED)
         failure = self.faults.failure_for(revision.sha, cluster) if revision.sha else None
         outcome = Outcome(
             cluster=cluster,

@@ -7,6 +7,7 @@ POST     /_emulator/clusters                                    add one (scenari
 DELETE   /_emulator/clusters/{name}                             remove one
 POST     /_emulator/clusters/{name}/connectivity                ``{"status": "Offline"}``
 POST     /_emulator/clusters/{name}/configurations/{cfg}/edit   out-of-band merge patch
+GET      /_emulator/clusters/{name}/configurations/{cfg}/protected  stored protected settings
 GET      /_emulator/faults                                      current faults
 PUT      /_emulator/faults                                      replace faults
 PATCH    /_emulator/faults                                      merge into faults
@@ -15,6 +16,9 @@ PUT      /_emulator/branches/{branch}                           ``{"sha": "..."}
 GET      /_emulator/flux                                        progression and delays
 PATCH    /_emulator/flux                                        ``{"progression": "manual"}`` ...
 POST     /_emulator/flux/reconcile                              run pending reconciles now
+GET      /_emulator/keyvault/secrets                            secret names (never values)
+PUT      /_emulator/keyvault/secrets/{name}                     ``{"value": "..."}`` new version
+DELETE   /_emulator/keyvault/secrets/{name}                     forget a secret
 GET      /_emulator/writes                                      the ARM write log
 DELETE   /_emulator/writes                                      clear the write log
 GET      /_emulator/events                                      event delivery counters
@@ -22,6 +26,7 @@ POST     /_emulator/reset                                       back to the scen
 =======  =====================================================  ===============================
 
 Cluster paths take ``?resourceGroup=`` and ``?subscriptionId=`` when a name is ambiguous.
+The ``protected`` read is test-side introspection: Azure never returns protected settings.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from emulator.connectedclusters.models import ConnectedCluster
 from emulator.exceptions import ArmError, Conflict
 from emulator.fluxconfigurations.exceptions import NOT_FOUND_MSG
 from emulator.keys import BACKEND
-from emulator.scenario import ClusterSpec, FailureRule, FaultsSpec, FluxSpec
+from emulator.keyvault.models import SECRET_NAME
+from emulator.scenario import ClusterSpec, FailureRule, FaultsSpec, FluxSource, FluxSpec
 
 CLUSTER_UNKNOWN_MSG = "no cluster named '{name}'"
 CLUSTER_AMBIGUOUS_MSG = (
@@ -44,7 +50,13 @@ CLUSTER_AMBIGUOUS_MSG = (
 )
 BODY_INVALID_MSG = "request body must be a JSON object"
 SHA_INVALID_MSG = "'sha' must be a 7 to 64 character hex commit id"
-STATUS_REQUIRED_MSG = "'status' is required: one of Connecting, Connected, Offline, Expired"
+SECRET_NAME_MSG = "secret name '{name}' is invalid: 1 to 127 letters, digits and '-'"
+SECRET_VALUE_MSG = "'value' is required and must be a string"
+SECRET_UNKNOWN_MSG = "no Key Vault secret named '{name}'"
+REDACTED = "<redacted>"
+STATUS_REQUIRED_MSG = (
+    "'status' is required: one of Connecting, Connected, Offline, Expired, AgentNotInstalled"
+)
 
 routes = web.RouteTableDef()
 
@@ -188,6 +200,19 @@ async def edit_configuration(request: web.Request) -> web.Response:
     return web.json_response(config.to_arm())
 
 
+@routes.get("/_emulator/clusters/{name}/configurations/{configuration}/protected")
+async def protected_settings(request: web.Request) -> web.Response:
+    """What a configuration holds in ``configurationProtectedSettings`` (test introspection:
+    Azure has no such read)."""
+    cluster = _cluster(request)
+    name = request.match_info["configuration"]
+    config = cluster.configurations.get(name.lower())
+    if config is None:
+        return _error(404, NOT_FOUND_MSG.format(name=name, resource_group=cluster.resource_group))
+    values = dict(config.spec.get("configurationProtectedSettings") or {})
+    return web.json_response({"keys": sorted(values), "values": values})
+
+
 @routes.get("/_emulator/faults")
 async def get_faults(request: web.Request) -> web.Response:
     return web.json_response(request.app[BACKEND].faults.to_wire())
@@ -243,10 +268,35 @@ async def move_branch(request: web.Request) -> web.Response:
     return web.json_response({"branch": branch, "sha": sha, "scheduled": scheduled})
 
 
+FLUX_SETTINGS = (
+    "progression",
+    "reconcileSeconds",
+    "sources",
+    "ociRevisionForm",
+    "ociRevisionRules",
+)
+"""The ``flux`` scenario keys ``PATCH /_emulator/flux`` may change."""
+
+
+def _redacted_source(source: FluxSource) -> dict[str, Any]:
+    """A ``flux.sources`` entry without its secrets: which forms it accepts, not the keys."""
+    wire = source.model_dump(by_alias=True, exclude_none=True)
+    accept = wire.get("accept") or {}
+    for key in ("sshPrivateKey", "httpsKey"):
+        if key in accept:
+            accept[key] = REDACTED
+    if "tls" in accept:
+        accept["tls"]["privateKey"] = REDACTED
+    return wire
+
+
 def _flux_settings(flux: FluxSpec) -> dict[str, Any]:
     return {
         "progression": flux.progression,
         "reconcileSeconds": flux.reconcile_seconds.model_dump(by_alias=True),
+        "sources": [_redacted_source(source) for source in flux.sources],
+        "ociRevisionForm": flux.oci_revision_form,
+        "ociRevisionRules": [rule.model_dump(by_alias=True) for rule in flux.oci_revision_rules],
     }
 
 
@@ -257,28 +307,73 @@ async def get_flux(request: web.Request) -> web.Response:
 
 @routes.patch("/_emulator/flux")
 async def patch_flux(request: web.Request) -> web.Response:
-    """Change how reconciles progress (``time``, ``immediate``, ``manual``) and their delays."""
-    flux = request.app[BACKEND].flux
+    """Change how reconciles progress (``time``, ``immediate``, ``manual``) and their delays,
+    the private sources (replaced as a whole) and how OCI revisions are reported."""
+    backend = request.app[BACKEND]
+    flux = backend.flux
     body = await _body(request)
+    unknown = sorted(set(body) - set(FLUX_SETTINGS))
+    if unknown:
+        return _error(400, f"unknown flux settings {unknown}; allowed: {list(FLUX_SETTINGS)}")
+    current = flux.model_dump(by_alias=True, include=_FLUX_FIELDS)
     try:
-        updated = FluxSpec.model_validate(
-            {
-                "progression": body.get("progression", flux.progression),
-                "reconcileSeconds": body.get(
-                    "reconcileSeconds", flux.reconcile_seconds.model_dump(by_alias=True)
-                ),
-            }
-        )
+        updated = FluxSpec.model_validate({**current, **body})
     except ValidationError as error:
         raise _validation_failed(error) from error
     flux.progression = updated.progression
     flux.reconcile_seconds = updated.reconcile_seconds
+    flux.oci_revision_form = updated.oci_revision_form
+    flux.oci_revision_rules = updated.oci_revision_rules
+    if "sources" in body:
+        flux.sources = updated.sources
+        backend.retry_failed_sources()
     return web.json_response(_flux_settings(flux))
+
+
+_FLUX_FIELDS = {
+    "progression",
+    "reconcile_seconds",
+    "sources",
+    "oci_revision_form",
+    "oci_revision_rules",
+}
 
 
 @routes.post("/_emulator/flux/reconcile")
 async def reconcile(request: web.Request) -> web.Response:
     return web.json_response({"reconciled": request.app[BACKEND].reconcile_now()})
+
+
+@routes.get("/_emulator/keyvault/secrets")
+async def list_secrets(request: web.Request) -> web.Response:
+    """The Key Vault stand-in's secret names; values are never listed."""
+    return web.json_response(request.app[BACKEND].vault.names())
+
+
+@routes.put("/_emulator/keyvault/secrets/{name}")
+async def set_secret(request: web.Request) -> web.Response:
+    """Store ``{"value": ...}`` as a new version; answers the name and version, not the value."""
+    name = request.match_info["name"]
+    if not SECRET_NAME.match(name):
+        return _error(400, SECRET_NAME_MSG.format(name=name))
+    value = (await _body(request)).get("value")
+    if not isinstance(value, str):
+        return _error(400, SECRET_VALUE_MSG)
+    vault = request.app[BACKEND].vault
+    version = vault.set(name, value)
+    stored = vault.get(name)
+    assert stored is not None
+    return web.json_response(
+        {"name": stored.name, "version": version.version, "versions": len(stored.versions)}
+    )
+
+
+@routes.delete("/_emulator/keyvault/secrets/{name}")
+async def delete_secret(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if not request.app[BACKEND].vault.delete(name):
+        return _error(404, SECRET_UNKNOWN_MSG.format(name=name))
+    return web.Response(status=204)
 
 
 @routes.get("/_emulator/writes")

@@ -7,6 +7,7 @@ concrete clusters named from a ``{i}`` template and spread round-robin over ``si
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,6 +27,21 @@ DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 GENERATE_NEEDS_I_MSG = "generate.name must contain an '{{i}}' placeholder, got '{name}'"
 RANGE_ORDER_MSG = "reconcileSeconds.min ({min}) must not exceed max ({max})"
 DUPLICATE_CLUSTER_MSG = "cluster '{name}' is defined twice in resource group '{group}'"
+HTTPS_PAIR_MSG = (
+    "accept.httpsUser and accept.httpsKey go together: Flux needs both the user and the key"
+)
+ACCEPT_NEEDS_PRIVATE_MSG = (
+    "source '{url}' lists credentials in 'accept' but is not private: set 'private: true' "
+    "(public sources need no credentials)"
+)
+DUPLICATE_SOURCE_MSG = "source '{url}' is listed twice in flux.sources"
+SECRET_NAME_MSG = "Key Vault secret name '{name}' is invalid: 1 to 127 letters, digits and '-'"
+DUPLICATE_SECRET_MSG = (
+    "Key Vault secret '{name}' is listed twice (secret names are case-insensitive)"
+)
+SECRET_NAME = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
+ConnectivityStatus = Literal["Connected", "Offline", "Expired", "Connecting", "AgentNotInstalled"]
+"""``AgentNotInstalled`` is new in connectedClusters api-version 2026-03-01."""
 
 
 class Model(BaseModel):
@@ -56,7 +72,7 @@ class ClusterSpec(Model):
     distribution: str | None = None
     agent_version: str | None = None
     kind: str | None = None
-    connectivity_status: Literal["Connected", "Offline", "Expired", "Connecting"] = "Connected"
+    connectivity_status: ConnectivityStatus = "Connected"
     total_node_count: int = 3
 
 
@@ -119,12 +135,86 @@ class FailureRule(Model):
     kustomization: str | None = None
 
 
+OciRevisionForm = Literal["digest", "bare"]
+"""How ``sourceSyncedCommitId`` spells an OCI revision: ``digest`` is ``sha256:<hex>``
+(``<tag>@sha256:<hex>`` when the source names a tag), ``bare`` is the hex digest alone."""
+
+
+class OciRevisionRule(Model):
+    """On the matching clusters, OCI revisions are reported in ``form``."""
+
+    clusters: ClusterSelector
+    form: OciRevisionForm
+
+
+class TlsAccept(Model):
+    """An OCI client certificate and key (PEM text) that the registry accepts."""
+
+    client_certificate: str = Field(min_length=1)
+    private_key: str = Field(min_length=1, repr=False)
+
+
+class SourceAccept(Model):
+    """What Flux can fetch a private source with; any one form that matches is enough."""
+
+    ssh_private_key: str | None = Field(default=None, min_length=1, repr=False)
+    https_user: str | None = Field(default=None, min_length=1)
+    https_key: str | None = Field(default=None, min_length=1, repr=False)
+    local_auth_ref: str | None = Field(default=None, min_length=1)
+    provider: Literal["Azure"] | None = None
+    tls: TlsAccept | None = None
+
+    @model_validator(mode="after")
+    def _https_pair(self) -> SourceAccept:
+        if (self.https_user is None) != (self.https_key is None):
+            raise ValueError(HTTPS_PAIR_MSG)
+        return self
+
+    def forms(self) -> list[str]:
+        """The credential forms listed: ``sshPrivateKey``, ``https``, ``localAuthRef``, ..."""
+        found = [
+            ("sshPrivateKey", self.ssh_private_key),
+            ("https", self.https_user),
+            ("localAuthRef", self.local_auth_ref),
+            ("provider", self.provider),
+            ("tls", self.tls),
+        ]
+        return [name for name, value in found if value is not None]
+
+
+class FluxSource(Model):
+    """A source URL (exact, or an fnmatch glob) and whether Flux needs credentials for it."""
+
+    url: str = Field(min_length=1)
+    private: bool = False
+    accept: SourceAccept = Field(default_factory=SourceAccept)
+
+    @model_validator(mode="after")
+    def _accept_needs_private(self) -> FluxSource:
+        if not self.private and self.accept.forms():
+            raise ValueError(ACCEPT_NEEDS_PRIVATE_MSG.format(url=self.url))
+        return self
+
+
 class FluxSpec(Model):
     branch_heads: dict[str, str] = Field(default_factory=lambda: {"main": "0" * 40})
     tags: dict[str, str] = Field(default_factory=dict)
     reconcile_seconds: Range = Field(default_factory=Range)
     progression: Literal["time", "immediate", "manual"] = "time"
     failures: list[FailureRule] = Field(default_factory=list)
+    sources: list[FluxSource] = Field(default_factory=list)
+    oci_revision_form: OciRevisionForm = "digest"
+    oci_revision_rules: list[OciRevisionRule] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[FluxSource]) -> list[FluxSource]:
+        seen: set[str] = set()
+        for source in value:
+            if source.url in seen:
+                raise ValueError(DUPLICATE_SOURCE_MSG.format(url=source.url))
+            seen.add(source.url)
+        return value
 
 
 class SlowRule(Model):
@@ -176,6 +266,24 @@ class EventsSpec(Model):
     flux: FluxSink | None = None
 
 
+class KeyVaultSpec(Model):
+    """The Key Vault stand-in's secrets at start: name -> value (each becomes version 1)."""
+
+    secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    @field_validator("secrets")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: set[str] = set()
+        for name in value:
+            if not SECRET_NAME.match(name):
+                raise ValueError(SECRET_NAME_MSG.format(name=name))
+            if name.lower() in seen:
+                raise ValueError(DUPLICATE_SECRET_MSG.format(name=name))
+            seen.add(name.lower())
+        return value
+
+
 class ArmSpec(Model):
     """How the emulated ARM front end behaves (all optional)."""
 
@@ -186,6 +294,16 @@ class ArmSpec(Model):
 
 
 class Scenario(Model):
+    # A scenario holds secrets (keyVault.secrets, flux.sources[].accept): errors name the
+    # location and the problem, never the input.
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        alias_generator=to_camel,
+        frozen=False,
+        hide_input_in_errors=True,
+    )
+
     subscription_id: str = DEFAULT_SUBSCRIPTION
     defaults: Defaults = Field(default_factory=Defaults)
     clusters: list[ClusterEntry] = Field(default_factory=list)
@@ -193,6 +311,7 @@ class Scenario(Model):
     faults: FaultsSpec = Field(default_factory=FaultsSpec)
     events: EventsSpec = Field(default_factory=EventsSpec)
     arm: ArmSpec = Field(default_factory=ArmSpec)
+    key_vault: KeyVaultSpec = Field(default_factory=KeyVaultSpec)
     seed: int | None = None
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""The aiohttp application: ARM entry point, control API, Flux ticker, event delivery."""
+"""The aiohttp application: ARM entry point, Key Vault, control API, Flux ticker, events."""
 
 from __future__ import annotations
 
@@ -34,9 +34,10 @@ from emulator.exceptions import (
 from emulator.fluxconfigurations import urls as fluxconfigurations_urls
 from emulator.fluxconfigurations.responses import WRITE_REF
 from emulator.keys import BACKEND, STATE_PATH
+from emulator.keyvault import urls as keyvault_urls
 from emulator.persistence import load_state, save_state
 from emulator.resourcegraph import urls as resourcegraph_urls
-from emulator.routing import Route, resolve
+from emulator.routing import RESPONSE_HEADERS, Route, resolve
 from emulator.scenario import Scenario
 from emulator.tls import TlsFiles
 
@@ -108,6 +109,11 @@ async def arm_entry(request: web.Request) -> web.StreamResponse:
         log.exception("unhandled error for %s %s", request.method, request.path)
         response = error_response(InternalServerError(INTERNAL_ERROR_MSG.format(time=now_iso())))
     for name, value in quota_headers.items():
+        response.headers.setdefault(name, value)
+    extra = request.get(RESPONSE_HEADERS)
+    if extra is None and resolved is not None and resolved[0].headers is not None:
+        extra = resolved[0].headers(request)
+    for name, value in (extra or {}).items():
         response.headers.setdefault(name, value)
     if resolved is not None and resolved[0].write_log and request.method in WRITE_METHODS:
         await _log_write(request, backend, resolved[1], response.status)
@@ -182,6 +188,7 @@ def init(scenario: Scenario, *, state_path: Path | None = None) -> web.Applicati
         app[STATE_PATH] = state_path
         load_state(backend, state_path)
     app.add_routes(control.routes)
+    app.add_routes(keyvault_urls.routes)
     app.router.add_route("*", "/{tail:.*}", arm_entry)
     app.cleanup_ctx.append(_flux_ticker)
     app.cleanup_ctx.append(_event_delivery)

@@ -102,6 +102,11 @@ class ControlClient:
             {"properties": properties},
         )
 
+    def protected_settings(self, cluster: str, configuration: str) -> dict[str, Any]:
+        """``{"keys": [...], "values": {...}}``: the configuration's stored
+        ``configurationProtectedSettings`` (test introspection; Azure has no such read)."""
+        return self._object("GET", f"clusters/{cluster}/configurations/{configuration}/protected")
+
     def faults(self) -> dict[str, Any]:
         return self._object("GET", "faults")
 
@@ -118,12 +123,27 @@ class ControlClient:
     def move_branch(self, branch: str, sha: str) -> dict[str, Any]:
         return self._object("PUT", f"branches/{branch}", {"sha": sha})
 
+    def flux(self) -> dict[str, Any]:
+        return self._object("GET", "flux")
+
     def set_flux(self, **settings: Any) -> dict[str, Any]:
-        """``progression`` (time, immediate, manual) and/or ``reconcileSeconds``."""
+        """``progression`` (time, immediate, manual), ``reconcileSeconds``, ``sources``,
+        ``ociRevisionForm`` and/or ``ociRevisionRules`` (camelCase, as in the scenario)."""
         return self._object("PATCH", "flux", settings)
 
     def reconcile(self) -> int:
         return int(self._call("POST", "flux/reconcile")["reconciled"])
+
+    def secrets(self) -> list[str]:
+        """The Key Vault stand-in's secret names (values are never listed)."""
+        return cast(list[str], self._call("GET", "keyvault/secrets"))
+
+    def set_secret(self, name: str, value: str) -> dict[str, Any]:
+        """A new version of ``name``: ``{"name", "version", "versions"}``."""
+        return self._object("PUT", f"keyvault/secrets/{name}", {"value": value})
+
+    def delete_secret(self, name: str) -> None:
+        self._call("DELETE", f"keyvault/secrets/{name}")
 
     def writes(self) -> list[dict[str, Any]]:
         return self._array("GET", "writes")
@@ -171,6 +191,12 @@ class Emulator:
         if self._server is None:
             raise RuntimeError("emulator is not running")
         return self._server.endpoint
+
+    @property
+    def vault_url(self) -> str:
+        """The Key Vault stand-in's URL (the same endpoint as ARM); construct ``SecretClient``
+        with ``verify_challenge_resource=False``, as a loopback URL is no vault domain."""
+        return self.endpoint
 
     @property
     def cert_path(self) -> Path:

@@ -86,33 +86,62 @@ class ArmThrottle:
         return headers
 
 
+UNLIMITED_QUERIES = 15
+UNLIMITED_WINDOW_SECONDS = 5.0
+"""Without a configured quota every answer reports a fresh window of ARG's documented example
+(15 queries per 5 s) with one query used: 14 remaining, never 429."""
+
+
 @dataclass
 class GraphQuota:
-    """ARG's per-user window: N queries per window, reported on every response."""
+    """ARG's per-user window: N queries per window, reported on every response.
+
+    With ``spec`` None nothing is limited and every answer reports the generous window
+    above; with a spec the remaining count falls with each query and an exhausted window
+    answers 429 until it resets."""
 
     spec: ResourceGraphQuota | None
     clock: Clock = time.monotonic
     windows: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     def admit(self, user: str) -> tuple[bool, dict[str, str]]:
-        queries = self.spec.queries if self.spec else 15
-        window = self.spec.window_seconds if self.spec else 5.0
-        now = self.clock()
-        start, used = self.windows.get(user, (now, 0))
-        if now - start >= window:
-            start, used = now, 0
-        allowed = self.spec is None or used < queries
+        """Count one query of ``user``; (allowed, the quota headers of the answer)."""
+        if self.spec is None:
+            return True, _quota_headers(UNLIMITED_QUERIES - 1, UNLIMITED_WINDOW_SECONDS)
+        queries, window = self.spec.queries, self.spec.window_seconds
+        start, used, now = self._window(user)
+        allowed = used < queries
         if allowed:
             used += 1
         self.windows[user] = (start, used)
         resets = max(0.0, window - (now - start))
-        headers = {
-            "x-ms-user-quota-remaining": str(max(0, queries - used)),
-            "x-ms-user-quota-resets-after": _hhmmss(resets),
-        }
+        headers = _quota_headers(queries - used, resets)
         if not allowed:
             headers["Retry-After"] = str(max(1, math.ceil(resets)))
         return allowed, headers
+
+    def peek(self, user: str) -> dict[str, str]:
+        """The quota headers for an answer that did not reach the query (e.g. a 401)."""
+        if self.spec is None:
+            return _quota_headers(UNLIMITED_QUERIES, UNLIMITED_WINDOW_SECONDS)
+        start, used, now = self._window(user)
+        resets = max(0.0, self.spec.window_seconds - (now - start))
+        return _quota_headers(self.spec.queries - used, resets)
+
+    def _window(self, user: str) -> tuple[float, int, float]:
+        assert self.spec is not None
+        now = self.clock()
+        start, used = self.windows.get(user, (now, 0))
+        if now - start >= self.spec.window_seconds:
+            start, used = now, 0
+        return start, used, now
+
+
+def _quota_headers(remaining: int, resets: float) -> dict[str, str]:
+    return {
+        "x-ms-user-quota-remaining": str(max(0, remaining)),
+        "x-ms-user-quota-resets-after": _hhmmss(resets),
+    }
 
 
 def _hhmmss(seconds: float) -> str:

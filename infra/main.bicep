@@ -269,6 +269,7 @@ var baseSettings = {
   ARCWAVE_COSMOS_ENDPOINT: cosmos.outputs.endpoint
   ARCWAVE_COSMOS_DATABASE: cosmos.outputs.databaseName
   ARCWAVE_EVENTGRID_ENDPOINT: eventGrid.outputs.endpoint
+  ARCWAVE_KEYVAULT_URL: vaultUri
   ARCWAVE_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/arcwave-webhook-secret/)'
   ARCWAVE_FLUX_HMAC_KEY: '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/arcwave-flux-hmac-key/)'
 }
@@ -339,24 +340,6 @@ module armEvents 'app/arm-events.bicep' = [
   }
 ]
 
-module healthEvents 'app/health-events.bicep' = [
-  for topic in armEventTopics: {
-    name: 'health-events-${uniqueString(topic.subscriptionId, resourceToken)}'
-    scope: resourceGroup(topic.subscriptionId, topic.resourceGroup)
-    dependsOn: [
-      functionApp
-    ]
-    params: {
-      topicName: '${abbrs.eventGridSystemTopics}health-${resourceToken}'
-      createSubscription: deployEventSubscriptions
-      subscriptionName: '${abbrs.eventGridEventSubscriptions}arcwave-health-${resourceToken}'
-      functionAppUrl: functionApp.outputs.url
-      eventGridExtensionKey: deployEventSubscriptions ? listKeys('${site.id}/host/default', '2024-04-01').systemKeys.eventgrid_extension : ''
-      tags: tags
-    }
-  }
-]
-
 module acrEvents 'app/acr-events.bicep' = if (!empty(acrResourceId)) {
   name: 'acr-events-${resourceToken}'
   scope: resourceGroup(split(acrResourceId, '/')[2], split(acrResourceId, '/')[4])
@@ -381,6 +364,7 @@ output AZURE_CLIENT_ID string = identity.properties.clientId
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_URL string = functionApp.outputs.url
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output ARCWAVE_KEYVAULT_URL string = vaultUri
 output AZURE_FLEET_ROLE_DEFINITION_ID string = rbac.outputs.fleetRoleDefinitionId
 output ARCWAVE_TASK_HUB string = taskHubName
 output ARCWAVE_COSMOS_ENDPOINT string = cosmos.outputs.endpoint

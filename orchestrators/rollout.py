@@ -182,11 +182,12 @@ class Run:
                 yield from self.safe_point()
                 if wave["approval"]:
                     yield from self.approval_gate(wave)
-                counts = yield from self.run_wave(wave)
-                verdict = judge(counts, CountOrPercent.parse(wave["maxFailures"]))
+                counts, failures = yield from self.run_wave(wave)
+                budget = CountOrPercent.parse(wave["maxFailures"])
+                verdict = judge(counts, budget, failures)
                 if verdict.passed and wave["soakSeconds"] > 0:
-                    counts = yield from self.soak(wave)
-                    verdict = judge(counts, CountOrPercent.parse(wave["maxFailures"]))
+                    counts, failures = yield from self.soak(wave)
+                    verdict = judge(counts, budget, failures)
                 if not verdict.passed:
                     yield from self.wave_step(
                         wave,
@@ -378,7 +379,7 @@ class Run:
             raise StepFailed.relayed(outcome["failure"])
         if outcome["stopped"]:
             raise Stop(outcome["stopped"])
-        return outcome["counts"]
+        return outcome["counts"], outcome["failures"]
 
     def wave(self, job: WaveJob, instance: str) -> Step:
         """Run a wave sub-orchestration; a wave that fails outright reports as a failure."""
@@ -393,6 +394,7 @@ class Run:
                 stopped=None,
                 restore=None,
                 failure=str(StepFailed(WAVE, error, scope=f"wave '{job['wave']}'")),
+                failures={},
             )
         return outcome
 
@@ -418,7 +420,7 @@ class Run:
         observed: ObserveResult = yield from retry.call(
             self.listener, OBSERVE, request, self.policy, scope=f"soak of wave '{name}'"
         )
-        return observed["counts"]
+        return observed["counts"], observed["failures"]
 
     def fail(self, wave: str, why: str) -> Step:
         if self.on_failure == "rollback" and self.changed:

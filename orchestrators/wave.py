@@ -60,6 +60,8 @@ class WaveOutcome(TypedDict):
     """What a rollback did, by kind (`mode: restore`)."""
     failure: str | None
     """A step failed for good: the wave ended without a verdict (`StepFailed`'s text)."""
+    failures: Counts
+    """Failed clusters by `Reason` value."""
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=WAVE)
@@ -72,7 +74,7 @@ def wave_orchestrator(context: df.DurableOrchestrationContext) -> Step:
         else:
             outcome = yield from wave.roll()
     except StepFailed as failure:
-        return WaveOutcome(counts={}, stopped=None, restore=None, failure=str(failure))
+        return WaveOutcome(counts={}, stopped=None, restore=None, failure=str(failure), failures={})
     return outcome
 
 
@@ -104,7 +106,7 @@ class Wave:
                 }
             )
             if advanced["settled"]:
-                return self._outcome(advanced["counts"])
+                return self._outcome(advanced["counts"], failures=advanced["failures"])
             held = advanced["held"]
             if held in ("aborted", "superseded"):
                 return self._outcome(advanced["counts"], stopped=held)
@@ -129,7 +131,9 @@ class Wave:
             )
             self.context.set_custom_status({"wave": self.job["wave"], "counts": observed["counts"]})
             if observed["settled"]:
-                return self._outcome(observed["counts"], restore=restored)
+                return self._outcome(
+                    observed["counts"], restore=restored, failures=observed["failures"]
+                )
             yield from self._nap()
 
     def _quiet(self) -> None:
@@ -149,5 +153,8 @@ class Wave:
         *,
         stopped: str | None = None,
         restore: RestoreResult | None = None,
+        failures: Counts | None = None,
     ) -> WaveOutcome:
-        return WaveOutcome(counts=counts, stopped=stopped, restore=restore, failure=None)
+        return WaveOutcome(
+            counts=counts, stopped=stopped, restore=restore, failure=None, failures=failures or {}
+        )

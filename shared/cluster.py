@@ -34,10 +34,18 @@ class Connectivity(StrEnum):
     CONNECTED = "Connected"
     OFFLINE = "Offline"
     EXPIRED = "Expired"
+    """No heartbeat for longer than the agent's certificate lives (90 days): re-onboard."""
+    AGENT_NOT_INSTALLED = "AgentNotInstalled"
+    """The resource exists but the Arc agents are not on the cluster (api-version 2026-03-01)."""
 
     @property
     def is_offline(self) -> bool:
-        return self in (Connectivity.OFFLINE, Connectivity.EXPIRED)
+        """Not reachable now: Flux on it will not act on a write until it is back."""
+        return self in (
+            Connectivity.OFFLINE,
+            Connectivity.EXPIRED,
+            Connectivity.AGENT_NOT_INSTALLED,
+        )
 
 
 class Cluster(WireModel):

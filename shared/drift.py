@@ -45,3 +45,18 @@ def differences(desired: dict[str, Any], actual: dict[str, Any]) -> list[str]:
             if theirs is not None and mine != theirs:
                 found.append(f"kustomization '{name}' {field} is {theirs!r}")
     return found
+
+
+def modified_by(configuration: dict[str, Any]) -> str:
+    """` (last modified by X at T)` when Azure says who wrote the configuration last."""
+    system = configuration.get("systemData") or {}
+    who = system.get("lastModifiedBy")
+    if not who:
+        return ""
+    kind = system.get("lastModifiedByType")
+    when = system.get("lastModifiedAt")
+    return (
+        f" (last modified by {who}"
+        + (f", a {kind}" if kind else "")
+        + (f", at {when})" if when else ")")
+    )

@@ -27,8 +27,14 @@ class Verdict(WireModel):
     message: str
 
 
-def judge(counts: Mapping[str, int], max_failures: CountOrPercent) -> Verdict:
-    """Judge a wave's cluster counts (by `ClusterState` value) against its budget."""
+def judge(
+    counts: Mapping[str, int],
+    max_failures: CountOrPercent,
+    failures: Mapping[str, int] | None = None,
+) -> Verdict:
+    """Judge a wave's cluster counts (by `ClusterState` value) against its budget;
+    `failures` (by `Reason` value) says why the failed ones failed."""
+    why = _why(failures or {})
     total = sum(counts.values())
     failed = sum(n for state, n in counts.items() if ClusterState(state).counts_as_failure)
     skipped = counts.get(ClusterState.SKIPPED.value, 0)
@@ -42,10 +48,10 @@ def judge(counts: Mapping[str, int], max_failures: CountOrPercent) -> Verdict:
             allowed=allowed,
             total=total,
             reason=Reason.FAILURE_BUDGET_EXCEEDED,
-            message=f"{failed} of {total} clusters failed, budget {max_failures} allows "
+            message=f"{failed} of {total} clusters failed{why}, budget {max_failures} allows "
             f"{allowed}{tail}",
         )
-    within = f", {failed} failed within budget {max_failures}" if failed else ""
+    within = f", {failed} failed{why} within budget {max_failures}" if failed else ""
     return Verdict(
         passed=True,
         failed=failed,
@@ -54,3 +60,11 @@ def judge(counts: Mapping[str, int], max_failures: CountOrPercent) -> Verdict:
         reason=Reason.WAVE_SUCCEEDED,
         message=f"{healthy} of {total} clusters healthy{within}{tail}",
     )
+
+
+def _why(failures: Mapping[str, int]) -> str:
+    """` (2 HealthCheckFailed, 1 ProgressDeadlineExceeded)`, most first."""
+    if not failures:
+        return ""
+    ranked = sorted(failures.items(), key=lambda item: (-item[1], item[0]))
+    return " (" + ", ".join(f"{n} {reason}" for reason, n in ranked) + ")"

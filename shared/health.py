@@ -11,6 +11,7 @@
 Flux events only wake the watcher early; the verdict always comes from this assessment.
 """
 
+import re
 from datetime import datetime
 
 from pydantic import ConfigDict, Field
@@ -82,10 +83,14 @@ class Health(WireModel):
 
 
 def assess(
-    target_commit: str, flux: FluxStatus | None, connectivity: Connectivity | None
+    target_commit: str,
+    flux: FluxStatus | None,
+    connectivity: Connectivity | None,
+    since: datetime | None = None,
 ) -> Health:
     """Judge one cluster for `target_commit`: a full, lower-case sha for Git tracks, an OCI
-    reference (`tag@sha256:…`) for OCI tracks."""
+    reference (`tag@sha256:…`) for OCI tracks. `since` is when arcwave last wrote the
+    configuration: a source failure Flux reported before then is about the old one."""
     short = short_revision(target_commit)
     if flux is not None:
         if (flux.provisioning_state or "").lower() == "failed":
@@ -109,17 +114,73 @@ def assess(
                     reason=Reason.RECONCILED,
                     message=f"Compliant at {short}",
                 )
+    if flux is not None and _fresh(flux, since):
+        unauthenticated = _source_authentication_failure(flux)
+        if unauthenticated is not None:
+            return Health(
+                state=HealthState.FAILED,
+                reason=Reason.SOURCE_AUTHENTICATION_FAILED,
+                message=f"Flux could not authenticate to the source{_describe(unauthenticated)}; "
+                "check the track's source.auth",
+            )
     if connectivity is not None and connectivity.is_offline:
-        return Health(
-            state=HealthState.OFFLINE,
-            reason=Reason.CLUSTER_OFFLINE,
-            message=f"Arc agent is {connectivity.value}",
-        )
+        return offline(connectivity)
     return Health(
         state=HealthState.PROGRESSING,
         reason=Reason.PROGRESSING,
         message=_progress_message(target_commit, flux),
     )
+
+
+OFFLINE_REASONS = {
+    Connectivity.OFFLINE: (Reason.CLUSTER_OFFLINE, "Arc agent is Offline"),
+    Connectivity.EXPIRED: (
+        Reason.CLUSTER_EXPIRED,
+        "Arc agent is Expired: it has not reported for too long; re-onboard the cluster",
+    ),
+    Connectivity.AGENT_NOT_INSTALLED: (
+        Reason.AGENT_NOT_INSTALLED,
+        "Arc agents are not installed on the cluster (AgentNotInstalled)",
+    ),
+}
+
+
+def offline(connectivity: Connectivity) -> Health:
+    """The health of a cluster that is not reachable, with the reason for its kind."""
+    reason, message = OFFLINE_REASONS.get(
+        connectivity, (Reason.CLUSTER_OFFLINE, f"Arc agent is {connectivity.value}")
+    )
+    return Health(state=HealthState.OFFLINE, reason=reason, message=message)
+
+
+_SOURCE_KINDS = {"gitrepository", "ocirepository", "bucket", "azureblob"}
+_AUTH_FAILURE = re.compile(
+    r"authentication required|unable to authenticate|401 unauthorized|403 forbidden|"
+    r"permission denied|could not read username|invalid credentials",
+    re.IGNORECASE,
+)
+
+
+def _fresh(flux: FluxStatus, since: datetime | None) -> bool:
+    """Whether Flux's status was reported after `since` (always, when unknown)."""
+    if since is None or flux.status_updated_at is None:
+        return since is None
+    return flux.status_updated_at >= since
+
+
+def _source_authentication_failure(flux: FluxStatus) -> ObjectStatus | None:
+    """The source object Flux could not fetch for want of credentials, if any."""
+    for status in flux.statuses:
+        if (status.kind or "").lower() not in _SOURCE_KINDS:
+            continue
+        for condition in status.status_conditions or []:
+            if condition.status != "False":
+                continue
+            if condition.reason == "AuthenticationFailed" or _AUTH_FAILURE.search(
+                condition.message or ""
+            ):
+                return status
+    return None
 
 
 def _all_compliant(flux: FluxStatus) -> bool:

@@ -76,6 +76,8 @@ def problems_from(
             value = None
         elif kind in {"literal_error", "enum"}:
             msg = f"{msg}, got {value!r}"
+        elif kind == "secret_reference":
+            value = None  # what was given where a reference belongs may be the secret itself
         problems.append(Problem(loc=format_loc(loc), type=kind, msg=msg, input=value))
     return problems
 

@@ -30,13 +30,14 @@ _CLUSTER_COLUMNS = [
 
 
 def discover_clusters(selection: FleetSelection) -> str:
-    """Arc clusters of the selection's resource groups and tags (subscriptions go alongside)."""
+    """Arc clusters of the selection's resource groups (subscriptions go alongside).
+
+    Tags are not filtered here: in Resource Graph `tags['env']` is case-sensitive on the tag
+    name, while Azure tag names are not (`Env` is `env`); the fleet gateway filters tags on
+    what comes back, as Azure compares them."""
     lines = ["resources", f"| where type =~ {quote(CONNECTED_CLUSTERS)}"]
     if selection.resource_groups:
         lines.append(f"| where resourceGroup in~ {_in(selection.resource_groups)}")
-    for key, wanted in sorted(selection.tags.items()):
-        values = wanted if isinstance(wanted, list) else [wanted]
-        lines.append(f"| where tostring(tags[{quote(key)}]) in {_in(values)}")
     return "\n".join(lines + _CLUSTER_COLUMNS)
 
 

@@ -96,3 +96,60 @@ class BucketRegistry:
                 bucket = TokenBucket(self._rate, self._burst, clock=self._clock, sleep=self._sleep)
                 self._buckets[key.lower()] = bucket
             return bucket
+
+
+class QuotaPacer:
+    """Paces Resource Graph queries on the per-user quota its answers report.
+
+    Every answer carries `x-ms-user-quota-remaining` (queries left in the window) and
+    `x-ms-user-quota-resets-after`; when none are left, the next query waits for the window to
+    reset instead of drawing a 429. A 429 that still comes (another client shares the quota)
+    holds every query for its Retry-After. Thread-safe; the clock and sleep are injectable.
+    """
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sleep = sleep
+        self._clock = clock
+        self._remaining: int | None = None
+        self._resets_at = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Block until a query may go; the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            if now >= self._resets_at:
+                self._remaining = None  # a new window: nothing known about it yet
+            delay = (
+                self._resets_at - now
+                if self._remaining is not None and self._remaining <= 0
+                else 0.0
+            )
+            if delay == 0.0 and self._remaining is not None:
+                self._remaining -= 1  # spoken for until an answer says otherwise
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+    def update(self, remaining: str | None, resets_after: float) -> None:
+        """Record what an answer said."""
+        if remaining is None:
+            return
+        try:
+            left = int(remaining.strip())
+        except ValueError:
+            return
+        with self._lock:
+            self._remaining = left
+            self._resets_at = self._clock() + resets_after
+
+    def exhausted(self, retry_after: float) -> None:
+        """A 429: no query until `retry_after` has passed."""
+        with self._lock:
+            self._remaining = 0
+            self._resets_at = max(self._resets_at, self._clock() + retry_after)

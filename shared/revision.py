@@ -126,7 +126,8 @@ def revision_matches(target: str, synced: str | None) -> bool:
 
     Git targets are commits, whatever the spelling of `synced` (`branch/sha`,
     `branch@sha1:sha`). OCI targets compare by digest when they carry one, else by tag;
-    `synced` may read `tag@sha256:…` (Flux) or `tag/sha256:…`.
+    Azure reports an OCI source's revision as `tag@sha256:…` (Flux's form), `tag/sha256:…`,
+    `sha256:…` or the bare hex digest.
     """
     if not synced:
         return False
@@ -142,6 +143,8 @@ def revision_matches(target: str, synced: str | None) -> bool:
     tag, _, digest = synced.replace("/sha256:", "@sha256:").rpartition("@")
     if not tag and not digest.startswith("sha256:"):
         tag, digest = digest, ""
+    if wanted.digest and not digest and re.fullmatch(r"[0-9a-f]{64}", tag):
+        return f"sha256:{tag}" == wanted.digest  # the bare hex digest
     if wanted.digest:
         return digest == wanted.digest
     return tag == wanted.tag

@@ -70,6 +70,8 @@ class Settings(BaseModel):
     eventgrid_key: SecretStr | None = None
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     flux_hmac_key: SecretStr | None = None
+    keyvault_url: str | None = None
+    """The vault whose secrets tracks reference in `source.auth`."""
     poll_seconds: float = Field(default=10.0, gt=0)
     """How often a wave looks at its clusters when no Flux event wakes it earlier."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
@@ -89,6 +91,7 @@ class Settings(BaseModel):
             eventgrid_key=read.secret("ARCWAVE_EVENTGRID_KEY"),
             webhook_secrets=_webhook_secrets(read),
             flux_hmac_key=read.secret("ARCWAVE_FLUX_HMAC_KEY"),
+            keyvault_url=read.url("ARCWAVE_KEYVAULT_URL", None),
             poll_seconds=max(MIN_POLL_SECONDS, read.number("ARCWAVE_POLL_SECONDS", 10.0)),
             retry=_retry(read),
         )

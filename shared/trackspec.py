@@ -40,6 +40,7 @@ from shared.documents import parse_document
 from shared.durations import Duration
 from shared.problems import InvalidInput, Problem, problems_from
 from shared.quantities import CountOrPercent
+from shared.sourceauth import SourceAuth, SourceProvider
 from shared.wire import WireModel
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -131,6 +132,8 @@ class Source(WireModel):
     """The branch a Git source follows (required for Git; not for OCI)."""
     paths: list[str] = Field(default_factory=list)
     """Globs of changed files that start a rollout; empty means any change."""
+    auth: SourceAuth | None = None
+    """How Flux authenticates to a private source (shared/sourceauth.py)."""
 
     @field_validator("url")
     @classmethod
@@ -163,7 +166,12 @@ class Source(WireModel):
                 [_error("branch", ("branch",), None, "a Git source needs the branch it follows")],
                 "Source",
             )
+        _raise_if(_auth_problems(self), "Source")
         return self
+
+    @property
+    def is_ssh(self) -> bool:
+        return self.url.startswith("ssh://") or bool(re.match(r"[\w.-]+@[\w.-]+:", self.url))
 
     @property
     def is_oci(self) -> bool:
@@ -485,6 +493,47 @@ class TrackSpec(WireModel):
             if wave.name == name:
                 return wave
         raise KeyError(f"track '{self.name}' has no wave '{name}'")
+
+
+def _auth_problems(source: "Source") -> list[InitErrorDetails]:
+    """Ways to authenticate that do not fit the source's URL."""
+    auth = source.auth
+    if auth is None:
+        return []
+    kind = "an OCI" if source.is_oci else ("an SSH" if source.is_ssh else "an HTTPS")
+    problems = []
+    if auth.ssh is not None and not source.is_ssh:
+        problems.append(
+            _error(
+                "auth", ("auth", "ssh"), None, f"ssh needs an ssh:// or git@ URL, not {kind} one"
+            )
+        )
+    if auth.https is not None and (source.is_oci or source.is_ssh):
+        problems.append(
+            _error(
+                "auth", ("auth", "https"), None, f"https needs an https:// Git URL, not {kind} one"
+            )
+        )
+    if auth.client_certificate is not None and not source.is_oci:
+        problems.append(
+            _error(
+                "auth", ("auth", "clientCertificate"), None, "clientCertificate is for OCI sources"
+            )
+        )
+    if auth.ca_certificate is not None and source.is_ssh:
+        problems.append(
+            _error(
+                "auth",
+                ("auth", "caCertificate"),
+                None,
+                "caCertificate is for HTTPS and OCI sources",
+            )
+        )
+    if auth.provider is SourceProvider.GITHUB and source.is_oci:
+        problems.append(
+            _error("auth", ("auth", "provider"), None, "provider github is for Git sources")
+        )
+    return problems
 
 
 def _oci_trigger_problems(trigger: OciTrigger | None, source: Source) -> list[InitErrorDetails]:

@@ -77,6 +77,10 @@ async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
     precondition = Precondition.of(req)
     found = await asyncio.to_thread(records.tracks.find, name)
     precondition.check(found, name)
+    if found is not None:
+        conflict = await _create_only_conflict(found, spec, req.params.get("recreate"))
+        if conflict is not None:
+            return conflict
 
     def with_spec(record: TrackRecord) -> TrackRecord:
         precondition.check(record, name)  # again, atomically with the write
@@ -98,6 +102,39 @@ async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
             "this change applies from the next rollout"
         )
     return answer(body, 201 if created else 200, headers=etag_header(saved))
+
+
+async def _create_only_conflict(
+    track: TrackRecord, spec: TrackSpec, recreate: str | None
+) -> func.HttpResponse | None:
+    """A 409 when the new spec changes fields Azure sets only at creation (`scope`,
+    `namespace`) while the track has configurations on clusters, unless the caller asked for
+    them to be re-created (`?recreate=true`)."""
+    before = track.track_spec().configuration
+    after = spec.configuration
+    changed = [
+        f"configuration.{field}"
+        for field, old, new in (
+            ("scope", before.scope, after.scope),
+            ("namespace", before.namespace, after.namespace),
+        )
+        if old != new
+    ]
+    if not changed or before.name != after.name or (recreate or "").lower() == "true":
+        return None
+    written = await asyncio.to_thread(runtime().records.clusters.list, track.id)
+    live = [r for r in written if r.desired_revision is not None]
+    if not live:
+        return None
+    return refuse(
+        409,
+        f"{' and '.join(changed)} can only be set when a fluxConfiguration is created, and "
+        f"'{before.name}' exists on {len(live)} cluster(s): give the configuration a new name "
+        "(arcwave creates it; the old one stays until you remove it), or send the PUT again "
+        "with ?recreate=true to have the next rollout delete and re-create it cluster by "
+        "cluster inside its in-flight window",
+        fields=changed,
+    )
 
 
 async def _delete_track(

@@ -2,14 +2,16 @@
 
 - `Microsoft.Resources.ResourceWriteSuccess` on a connectedCluster → catch-up;
   on a fluxConfiguration → drift check (report, or revert when the track says so);
-- `Microsoft.ResourceNotifications.HealthResources.AvailabilityStatusChanged` to Available on a
-  connectedCluster → catch-up;
 - `Microsoft.ContainerRegistry.ImagePushed` / `ChartPushed` matching an OCI track's
   `ociTrigger` (registry, repository, tag pattern) → a rollout of `tag@digest`;
 - anything else → one log line.
 
 Every event is deduped on its id; the dedupe record is only marked done once the work is
 handed over, so Event Grid's redelivery of a failed attempt finishes it.
+
+Connected clusters raise no availability events (the HealthResources topic covers virtual
+machines and scale sets only), so a cluster coming back online is found by the
+`watch_connectivity` timer (triggers/watch.py), not here.
 """
 
 import asyncio
@@ -30,7 +32,6 @@ log = logging.getLogger("arcwave.triggers.events")
 bp = df.Blueprint()
 
 WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
-AVAILABILITY = "Microsoft.ResourceNotifications.HealthResources.AvailabilityStatusChanged"
 SOURCE = "eventgrid"
 
 _CLUSTER = re.compile(
@@ -81,18 +82,6 @@ async def _dispatch(
             await _catch_up(client, uri, cause, "cluster written")
         else:
             log.info("event %s: write on %s is not about a cluster; ignored", event_id, uri)
-    elif event_type == AVAILABILITY:
-        props = ((data.get("resourceInfo") or {}).get("properties")) or {}
-        target = str(props.get("targetResourceId") or "")
-        if _CLUSTER.fullmatch(target) and props.get("availabilityState") == "Available":
-            await _catch_up(client, target, cause, "cluster available again")
-        else:
-            log.info(
-                "event %s: %s is %s; nothing to do",
-                event_id,
-                target,
-                props.get("availabilityState"),
-            )
     else:
         log.info("event %s of type %s ignored", event_id, event_type)
 

@@ -13,13 +13,14 @@ A cluster that a running rollout is handling right now is left alone: that rollo
 import asyncio
 import logging
 from datetime import datetime
+from typing import Any
 
 import azure.durable_functions as df
 
 from activities.runtime import Runtime
 from shared.cluster import Cluster
 from shared.desired import desired_configuration
-from shared.drift import differences
+from shared.drift import differences, modified_by
 from shared.events import EventType, lifecycle_event
 from shared.planner import outside_selection
 from shared.reasons import Reason
@@ -30,6 +31,13 @@ from shared.trackspec import DriftPolicy, TrackSpec
 from triggers.dispatch import Handed, hand_over
 
 log = logging.getLogger("arcwave.triggers.fleetwatch")
+
+
+class _Unread:
+    """The configuration has not been read yet (None means it is absent)."""
+
+
+UNREAD = _Unread()
 
 
 async def catch_up(
@@ -90,19 +98,34 @@ async def check_drift(
     return drifted
 
 
+def looks_drifted(spec: TrackSpec, record: ClusterRecord, actual: dict[str, Any] | None) -> bool:
+    """Whether `actual` differs from what arcwave last wrote on the cluster with `spec`."""
+    if record.desired_revision is None:
+        return False
+    if actual is None:
+        return True
+    return bool(differences(desired_configuration(spec, record.desired_revision), actual))
+
+
 async def check_drift_on(
     client: df.DurableOrchestrationClient,
     rt: Runtime,
     track: TrackRecord,
     record: ClusterRecord,
     cause: str,
+    *,
+    actual: dict[str, Any] | _Unread | None = UNREAD,
 ) -> bool:
-    """Check one cluster of one track for drift; report it (and revert when asked)."""
+    """Check one cluster of one track for drift (reading its configuration unless given);
+    report it, and revert it when the track says so — once per desired revision: drift again
+    after a revert means something keeps writing it (an Azure Policy remediation, say), and
+    reverting again would only fight it, so it is reported as `DriftRecurring` instead."""
     if record.desired_revision is None or record.state.is_open:
         return False
-    spec = await _spec_written(rt, track, record)
+    spec = await spec_written(rt, track, record)
     name = spec.configuration.name
-    actual = await asyncio.to_thread(rt.fleet.read_configuration, record.cluster_id, name)
+    if isinstance(actual, _Unread):
+        actual = await asyncio.to_thread(rt.fleet.read_configuration, record.cluster_id, name)
     found = (
         ["the configuration was deleted"]
         if actual is None
@@ -110,8 +133,17 @@ async def check_drift_on(
     )
     if not found:
         return False
-    await _report(rt, track, record, found, cause)
-    if spec.drift is DriftPolicy.REVERT:
+    who = modified_by(actual) if actual is not None else ""
+    recurring = record.drift_reverted == record.desired_revision
+    reason = Reason.DRIFT_RECURRING if recurring else Reason.DRIFTED
+    await _report(rt, track, record, found, cause, reason, who)
+    if spec.drift is DriftPolicy.REVERT and not recurring:
+        await asyncio.to_thread(
+            rt.records.clusters.update,
+            track.id,
+            record.cluster_id,
+            lambda r: r.model_copy(update={"drift_reverted": record.desired_revision}),
+        )
         trigger = Trigger(kind="drift-revert", actor="arcwave")
         await hand_over(
             client,
@@ -125,7 +157,7 @@ async def check_drift_on(
     return True
 
 
-async def _spec_written(rt: Runtime, track: TrackRecord, record: ClusterRecord) -> TrackSpec:
+async def spec_written(rt: Runtime, track: TrackRecord, record: ClusterRecord) -> TrackSpec:
     """The spec the cluster's configuration was last written with: its last rollout's snapshot
     (a later edit of the track is not drift); the track's own spec when that is gone."""
     if record.last_rollout_id:
@@ -138,15 +170,21 @@ async def _spec_written(rt: Runtime, track: TrackRecord, record: ClusterRecord) 
 
 
 async def _report(
-    rt: Runtime, track: TrackRecord, record: ClusterRecord, found: list[str], cause: str
+    rt: Runtime,
+    track: TrackRecord,
+    record: ClusterRecord,
+    found: list[str],
+    cause: str,
+    reason: Reason,
+    who: str,
 ) -> None:
-    message = "changed outside arcwave: " + "; ".join(found)
-    now = utc_now()
+    message = "changed outside arcwave: " + "; ".join(found) + who
+    if reason is Reason.DRIFT_RECURRING:
+        message += "; changed again after arcwave put it back, so arcwave leaves it for you"
+    now = rt.now()
 
     def mark(current: ClusterRecord) -> ClusterRecord:
-        return current.model_copy(
-            update={"reason": Reason.DRIFTED, "message": message, "updated_at": now}
-        )
+        return current.model_copy(update={"reason": reason, "message": message})
 
     await asyncio.to_thread(rt.records.clusters.update, track.id, record.cluster_id, mark)
     event = lifecycle_event(
@@ -154,7 +192,7 @@ async def _report(
         track=track.id,
         subject=f"clusters/{record.name}",
         time=now,
-        reason=Reason.DRIFTED,
+        reason=reason,
         message=message,
         data={"clusterId": record.cluster_id, "differences": found},
         discriminator=cause,

@@ -147,6 +147,11 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
                 _path_param("name"),
                 _IF_MATCH,
                 _header("If-None-Match", "`*`: create only, never replace"),
+                _query(
+                    "recreate",
+                    "`true`: accept a change of configuration.scope or .namespace (create-only "
+                    "in Azure); the next rollout deletes and re-creates each configuration",
+                ),
             ],
             "requestBody": {
                 "required": True,
@@ -157,6 +162,11 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
             "responses": {
                 "200": {**_response("replaced", {"type": "object"}), "headers": _ETAG},
                 "201": {**_response("created", {"type": "object"}), "headers": _ETAG},
+                "409": _response(
+                    "the spec changes create-only fields of configurations that exist; send "
+                    "?recreate=true to re-create them",
+                    _ERROR,
+                ),
                 "412": _STALE,
                 **_ERRORS,
             },

@@ -2,8 +2,9 @@
 
 For every track with a last good revision: clusters of its fleet arcwave has never written
 (joined without an event) or that are not at the last good revision (missed a rollout) are
-caught up; clusters arcwave believes healthy whose configuration no longer reads healthy at
-their desired revision are checked for drift.
+caught up; every cluster arcwave believes settled has its configuration read (in bulk, through
+Resource Graph) and compared with what arcwave wrote: a difference is drift (a hand edit, an
+Azure Policy remediation), reported, and reverted under `drift: revert`.
 """
 
 import asyncio
@@ -13,8 +14,9 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities.runtime import runtime
-from shared.states import ClusterState, HealthState
-from triggers.fleetwatch import catch_up_on, check_drift_on, stamp
+from shared.states import ClusterState
+from shared.trackspec import TrackSpec
+from triggers.fleetwatch import catch_up_on, check_drift_on, looks_drifted, spec_written, stamp
 
 log = logging.getLogger("arcwave.triggers.sweep")
 bp = df.Blueprint()
@@ -41,13 +43,20 @@ async def drift_sweep(timer: func.TimerRequest, client: df.DurableOrchestrationC
         settled = [
             r
             for r in records.values()
-            if r.state is ClusterState.HEALTHY and r.desired_revision == target
+            if r.state is ClusterState.HEALTHY and r.desired_revision is not None
         ]
-        health = await asyncio.to_thread(
-            rt.fleet.observe, target, spec.configuration.name, [r.cluster_id for r in settled]
+        found = await asyncio.to_thread(
+            rt.fleet.read_configurations,
+            [r.cluster_id for r in settled],
+            spec.configuration.name,
         )
+        specs: dict[str | None, TrackSpec] = {}
         for record in settled:
-            if health[record.cluster_id].state is not HealthState.HEALTHY:
+            if record.last_rollout_id not in specs:
+                specs[record.last_rollout_id] = await spec_written(rt, track, record)
+            spec_of_record = specs[record.last_rollout_id]
+            if looks_drifted(spec_of_record, record, found[record.cluster_id]):
+                # Resource Graph lags ARM: what looks drifted is read again, directly.
                 drifted += await check_drift_on(client, rt, track, record, cause)
         for cluster in fleet:
             known = records.get(cluster.id.lower())

@@ -13,8 +13,26 @@ from emulator.arm import CLUSTER_RESOURCE_TYPE, cluster_id, now_iso
 if TYPE_CHECKING:
     from emulator.fluxconfigurations.models import FluxConfiguration
 
-CONNECTIVITY_STATES = ("Connecting", "Connected", "Offline", "Expired")
+CONNECTIVITY_STATES = ("Connecting", "Connected", "Offline", "Expired", "AgentNotInstalled")
 ONLINE = "Connected"
+AGENT_NOT_INSTALLED = "AgentNotInstalled"
+AGENT_NOT_INSTALLED_SINCE = "2026-03-01"
+"""The connectedClusters api-version whose ``connectivityStatus`` enum adds AgentNotInstalled."""
+AGENT_NOT_INSTALLED_BEFORE = "Connecting"
+"""What older api-versions report instead: the resource exists, no agent heartbeat yet."""
+
+
+def connectivity_for(status: str, api_version: str | None) -> str:
+    """``connectivityStatus`` as ``api_version`` spells it (None: the newest, as ARG)."""
+    if (
+        status == AGENT_NOT_INSTALLED
+        and api_version is not None
+        and api_version[:10] < AGENT_NOT_INSTALLED_SINCE
+    ):
+        return AGENT_NOT_INSTALLED_BEFORE
+    return status
+
+
 CONNECTIVITY_INVALID_MSG = "connectivityStatus must be one of {states}, got '{value}'"
 
 
@@ -66,8 +84,10 @@ class ConnectedCluster:
     def agent_public_key(self) -> str:
         return _public_key(self.id)
 
-    def properties(self, live: bool = True) -> dict[str, Any]:
-        """ARM reports an online cluster as seen just now; ``live=False`` keeps the stored time."""
+    def properties(self, live: bool = True, api_version: str | None = None) -> dict[str, Any]:
+        """ARM reports an online cluster as seen just now; ``live=False`` keeps the stored time.
+
+        ``api_version`` None is the newest shape (Resource Graph's rows)."""
         last_seen = now_iso() if live and self.online else self.last_connectivity_time
         return {
             "agentPublicKeyCertificate": self.agent_public_key,
@@ -81,12 +101,12 @@ class ConnectedCluster:
             "infrastructure": self.infrastructure,
             "offering": None,
             "lastConnectivityTime": last_seen,
-            "connectivityStatus": self.connectivity_status,
+            "connectivityStatus": connectivity_for(self.connectivity_status, api_version),
             "managedIdentityCertificateExpirationTime": None,
             "privateLinkState": "Disabled",
         }
 
-    def to_arm(self) -> dict[str, Any]:
+    def to_arm(self, api_version: str | None = None) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
@@ -107,7 +127,7 @@ class ConnectedCluster:
                 "lastModifiedByType": "Application",
                 "lastModifiedAt": self.last_connectivity_time,
             },
-            "properties": self.properties(),
+            "properties": self.properties(api_version=api_version),
         }
 
     def to_arg_row(self) -> dict[str, Any]:

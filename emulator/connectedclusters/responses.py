@@ -29,6 +29,7 @@ API_VERSIONS = (
     "2024-07-15-preview",
     "2024-12-01-preview",
     "2025-08-01-preview",
+    "2026-03-01",
 )
 
 
@@ -39,18 +40,18 @@ def _check_subscription(backend: Backend, subscription: str) -> None:
 
 
 async def get_cluster(request: web.Request, match: dict[str, str]) -> web.Response:
-    require_api_version(request, API_VERSIONS, CLUSTER_RESOURCE_TYPE)
+    version = require_api_version(request, API_VERSIONS, CLUSTER_RESOURCE_TYPE)
     backend = request.app[BACKEND]
     cluster = backend.find_cluster(match["subscription"], match["group"], match["cluster"])
     if cluster is None:
         raise ClusterNotFound(
             CLUSTER_NOT_FOUND_MSG.format(name=match["cluster"], resource_group=match["group"])
         )
-    return json_response(cluster.to_arm())
+    return json_response(cluster.to_arm(version))
 
 
 async def list_by_resource_group(request: web.Request, match: dict[str, str]) -> web.Response:
-    require_api_version(request, API_VERSIONS, CLUSTER_RESOURCE_TYPE)
+    version = require_api_version(request, API_VERSIONS, CLUSTER_RESOURCE_TYPE)
     backend = request.app[BACKEND]
     _check_subscription(backend, match["subscription"])
     clusters = backend.clusters_in(match["subscription"], match["group"])
@@ -59,13 +60,13 @@ async def list_by_resource_group(request: web.Request, match: dict[str, str]) ->
         raise ResourceGroupNotFound(
             RESOURCE_GROUP_NOT_FOUND_MSG.format(resource_group=match["group"])
         )
-    items = [cluster.to_arm() for cluster in clusters]
+    items = [cluster.to_arm(version) for cluster in clusters]
     return json_response(page(request, items, backend.scenario.arm.page_size))
 
 
 async def list_by_subscription(request: web.Request, match: dict[str, str]) -> web.Response:
-    require_api_version(request, API_VERSIONS, CLUSTER_RESOURCE_TYPE)
+    version = require_api_version(request, API_VERSIONS, CLUSTER_RESOURCE_TYPE)
     backend = request.app[BACKEND]
     _check_subscription(backend, match["subscription"])
-    items = [cluster.to_arm() for cluster in backend.clusters_in(match["subscription"])]
+    items = [cluster.to_arm(version) for cluster in backend.clusters_in(match["subscription"])]
     return json_response(page(request, items, backend.scenario.arm.page_size))

@@ -40,6 +40,13 @@ NOT_FOUND_MSG = (
 )
 OPERATION_NOT_FOUND_MSG = "Operation '{operation_id}' was not found for fluxConfiguration '{name}'"
 DELETING_MSG = "fluxConfiguration '{name}' is being deleted; retry once the deletion finished"
+CREATE_ONLY_MSG = (
+    "Property '{field}' of fluxConfiguration '{name}' can only be set when the configuration is "
+    "created: it is '{current}' and the request asks for '{requested}'. Delete the "
+    "configuration and create it again to change it."
+)
+CREATE_ONLY_FIELDS = ("scope", "namespace")
+"""``x-ms-mutability: [read, create]`` in the fluxConfigurations spec."""
 
 
 class InvalidFluxConfiguration(BadRequest):
@@ -62,3 +69,30 @@ class InvalidFluxConfiguration(BadRequest):
 class FluxConfigurationBeingDeleted(ArmError):
     CODE = "Conflict"
     STATUS = 409
+
+
+class CreateOnlyPropertyChanged(ArmError):
+    """A PUT or PATCH tried to change ``scope`` or ``namespace`` of an existing configuration."""
+
+    CODE = "InvalidRequestContent"
+    STATUS = 400
+
+    @classmethod
+    def check(cls, name: str, current: dict[str, Any], requested: dict[str, Any]) -> None:
+        """Raise when ``requested`` (normalised properties) changes a create-only field."""
+        details = [
+            {
+                "code": cls.CODE,
+                "target": f"properties.{field}",
+                "message": CREATE_ONLY_MSG.format(
+                    field=field,
+                    name=name,
+                    current=current.get(field),
+                    requested=requested.get(field),
+                ),
+            }
+            for field in CREATE_ONLY_FIELDS
+            if current.get(field) != requested.get(field)
+        ]
+        if details:
+            raise cls(details[0]["message"], target=details[0]["target"], details=details)

@@ -14,8 +14,8 @@ SUSPENDED = "Suspended"
 UNKNOWN = "Unknown"
 VERSION_ONLY_FIELDS = {
     "2023-05-01": {"ociRepository"},
-    "2024-11-01": {"ociRepository"},
 }
+"""Properties an older api-version does not have, left out of its answers."""
 
 
 @dataclass

@@ -104,9 +104,13 @@ URL_SCHEMES = {
 }
 
 
+OCI_SINCE = "2024-11-01"
+"""``OCIRepository`` / ``ociRepository`` are in the stable 2024-11-01 fluxConfigurations spec."""
+
+
 def source_kinds(api_version: str) -> tuple[str, ...]:
     kinds = ("GitRepository", "Bucket", "AzureBlob")
-    return (*kinds, "OCIRepository") if api_version >= "2025-04-01" else kinds
+    return (*kinds, "OCIRepository") if api_version >= OCI_SINCE else kinds
 
 
 class _Problems:
@@ -172,6 +176,9 @@ def validate_properties(properties: Any, api_version: str) -> dict[str, Any]:
         problems.add(f"properties.{required}", SOURCE_MISSING_MSG.format(kind=kind, field=required))
     result["kustomizations"] = _kustomizations(properties.get("kustomizations"), problems)
     protected = properties.get("configurationProtectedSettings")
+    if isinstance(protected, dict):
+        # Write-only secrets: a null value sets nothing (and in a PATCH removes the key).
+        protected = {key: value for key, value in protected.items() if value is not None}
     if protected is not None and not (
         isinstance(protected, dict) and all(isinstance(v, str) for v in protected.values())
     ):

@@ -24,6 +24,10 @@ Grammar (case-sensitive keywords, like KQL)::
 Functions: tostring, tolower, toupper, todatetime, toint, tolong, tobool, strlen, split, strcat,
 isempty, isnotempty, isnull, isnotnull, iff/iif, coalesce, not. Anything else raises a
 ``QueryError`` naming the unsupported element, which the handler turns into ARG's 400.
+
+Property access into dynamic values (``tags['ring']``, ``properties.connectivityStatus``) is
+case-sensitive, as in KQL: ``tags['ring']`` does not match a tag named ``Ring``. Tag *values*
+compare as the operator says (``==`` case-sensitive, ``=~`` / ``in~`` not).
 """
 
 from __future__ import annotations
@@ -196,15 +200,10 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any]]] = {
 
 
 def _member(value: Any, key: Any) -> Any:
+    """``bag.key`` / ``bag['key']`` / ``array[i]``: KQL dynamic property access is
+    case-sensitive, so ``tags['ring']`` never finds a tag named ``Ring``."""
     if isinstance(value, dict):
-        if key in value:
-            return value[key]
-        if isinstance(key, str):
-            lowered = key.lower()
-            for name, item in value.items():
-                if name.lower() == lowered:
-                    return item
-        return None
+        return value.get(key) if isinstance(key, str) else None
     if isinstance(value, list) and _is_number(key):
         index = int(key)
         return value[index] if -len(value) <= index < len(value) else None

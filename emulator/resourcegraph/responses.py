@@ -19,6 +19,7 @@ from emulator.resourcegraph.exceptions import (
     QueryError,
 )
 from emulator.resourcegraph.models import GraphRequest, run_query
+from emulator.routing import RESPONSE_HEADERS
 from emulator.throttle import RG_THROTTLED_MSG
 
 API_VERSIONS = (
@@ -75,13 +76,21 @@ def _user(request: web.Request) -> str:
     return request.headers.get("Authorization", "")[-32:]
 
 
+def quota_headers(request: web.Request) -> dict[str, str]:
+    """The caller's quota headers without counting a query (answers that never ran one)."""
+    return request.app[BACKEND].graph_quota.peek(_user(request))
+
+
 async def query_resources(request: web.Request, match: dict[str, str]) -> web.Response:
+    """Every answer, errors included, carries the caller's quota headers; a query counts
+    against the quota once it is authenticated, whether it then succeeds or not."""
     del match
-    require_api_version(request, API_VERSIONS, RESOURCE_TYPE)
     backend = request.app[BACKEND]
-    allowed, quota_headers = backend.graph_quota.admit(_user(request))
+    allowed, headers = backend.graph_quota.admit(_user(request))
+    request[RESPONSE_HEADERS] = headers
     if not allowed:
-        raise GraphThrottled(RG_THROTTLED_MSG.format(time=now_iso()), headers=quota_headers)
+        raise GraphThrottled(RG_THROTTLED_MSG.format(time=now_iso()), headers=headers)
+    require_api_version(request, API_VERSIONS, RESOURCE_TYPE)
     try:
         body = json.loads(await request.read() or b"null")
     except ValueError as error:
@@ -93,4 +102,4 @@ async def query_resources(request: web.Request, match: dict[str, str]) -> web.Re
         result = run_query(backend, graph_request)
     except QueryError as error:
         raise _bad_request([error.detail()]) from error
-    return json_response(result, headers=quota_headers)
+    return json_response(result, headers=headers)

@@ -11,5 +11,6 @@ url_paths = [
     Route(
         re.compile(r"^/providers/Microsoft\.ResourceGraph/resources/?$", re.I),
         {"POST": responses.query_resources},
+        headers=responses.quota_headers,
     ),
 ]

@@ -1,4 +1,4 @@
-metadata description = 'Azure subscription system topic (ARM writes) and the filtered subscription that delivers connectedClusters and fluxConfigurations writes to the on_arm_event function. Deployed into a resource group of the subscription it watches.'
+metadata description = 'Azure subscription system topic (ARM writes) and the filtered subscription that delivers connectedClusters writes (a cluster enrolled: catch-up) and fluxConfigurations writes (drift) to the on_arm_event function. Deployed into a resource group of the subscription it watches. Reconnected clusters raise no ARM write; the watch_connectivity timer finds them.'
 
 @description('Name of the system topic. A subscription has at most one Microsoft.Resources.Subscriptions system topic: name the existing one and set createTopic to false to reuse it.')
 param topicName string

@@ -1,4 +1,4 @@
-metadata description = 'Key Vault in RBAC mode holding the webhook and Flux HMAC secrets the app reads through Key Vault references.'
+metadata description = 'Key Vault in RBAC mode (no access policies): the webhook and Flux HMAC secrets the app reads through Key Vault references, and the Flux source credentials (SSH keys, tokens) that operators store and the app reads at write time from ARCWAVE_KEYVAULT_URL.'
 
 @description('Name of the vault.')
 param name string
@@ -9,7 +9,7 @@ param location string
 @description('Tags applied to the vault.')
 param tags object
 
-@description('Secret name to value. Empty values are skipped, so optional per-provider secrets can be left out.')
+@description('Secret name to value. Empty values are skipped, so optional per-provider secrets can be left out. Secrets stored by hand (Flux source credentials) are not in this list and a deployment leaves them alone.')
 @secure()
 param secrets object
 
@@ -68,4 +68,5 @@ resource auditLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
 
 output name string = vault.name
 output id string = vault.id
+@description('Vault URI with a trailing slash (https://<name>.vault.azure.net/): ARCWAVE_KEYVAULT_URL and the base of every Key Vault reference.')
 output uri string = vault.properties.vaultUri

@@ -22,7 +22,7 @@ param cosmosAccountName string
 @description('Cosmos DB database the app may read and write.')
 param cosmosDatabaseName string
 
-@description('Key Vault holding the webhook and Flux HMAC secrets.')
+@description('Key Vault holding the webhook and Flux HMAC secrets and the Flux source credentials tracks reference.')
 param keyVaultName string
 
 @description('Event Grid custom topic the app publishes to.')
@@ -155,7 +155,8 @@ resource eventGridSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-// Key Vault Secrets User: resolve the Key Vault references of the app settings.
+// Key Vault Secrets User: resolve the Key Vault references of the app settings, and read the Flux source
+// credentials a track names ({secret: ...}) when a configuration is written (ARCWAVE_KEYVAULT_URL).
 resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, principalId, roles.keyVaultSecretsUser)
   scope: vault

@@ -36,6 +36,7 @@ from shared.settings import CredentialKind, Settings
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 60
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
+BUSY_RETRY_SECONDS = 5.0
 POOL_CONNECTIONS = 32
 
 
@@ -126,6 +127,11 @@ def map_arm_error(error: Exception, doing: str) -> ArcwaveError:
             )
         if status == 404:
             return NotFound(f"{doing}: not found: {_detail(error)}")
+        if status == 409:
+            # ARM answers 409 while a resource is busy, e.g. being deleted: it passes.
+            return TransientError(
+                f"{doing}: busy (409): {_detail(error)}", delay=BUSY_RETRY_SECONDS
+            )
         if status == 408 or status >= 500:
             return TransientError(f"{doing}: ARM answered {status}: {_detail(error)}")
         return Invalid(f"{doing}: refused ({status}): {_detail(error)}")

@@ -5,46 +5,41 @@
   quota headers respected);
 - observe: the health of many clusters at once (fluxConfigurations from
   `kubernetesconfigurationresources` plus connectivity), in chunks of ids;
-- read_health: one just-applied cluster by direct GET (Resource Graph lags ARM);
-- read_configurations: many clusters' configurations as ARM returns them (direct GETs for a
-  few, Resource Graph for many);
-- apply / remove: PUT the whole desired configuration (repeats are harmless), or DELETE it,
-  each write taking a token from its subscription's bucket first.
+- read_configurations: clusters' configurations as ARM returns them: direct GETs for a few
+  (authoritative right after a write; Resource Graph lags ARM), Resource Graph for many;
+- put / patch / remove: PUT a whole configuration, PATCH part of one (the pin), or DELETE
+  it, each write taking a token from its subscription's bucket first.
+
+ARM calls go through azure-mgmt-kubernetesconfiguration-fluxconfigurations (api-version
+2025-04-01, which has OCI sources), Resource Graph through azure-mgmt-resourcegraph, whose
+answers are paced on the per-user quota headers Resource Graph sends with each one.
 
 Every failure leaves as one of `shared.errors`' classes with an operator-readable message.
 """
 
-import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.core.rest import HttpRequest
-from azure.mgmt.core.exceptions import ARMErrorFormat
-from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
+from azure.mgmt.kubernetesconfiguration.fluxconfigurations import (
+    KubernetesConfigurationFluxConfigurationsMgmtClient as FluxClient,
+)
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from shared import queries
 from shared.adapters.arm import client_options, credential_for, map_arm_error
 from shared.cluster import Cluster, Connectivity
-from shared.desired import (
-    FLUX_CONFIGURATIONS,
-    OCI_API_VERSION,
-    cluster_id_of,
-    configuration_id,
-    is_oci_body,
-)
+from shared.desired import cluster_id_of, configuration_id
 from shared.errors import ArcwaveError, NotFound, PermanentError, Throttled, TransientError
 from shared.health import FluxStatus, Health, assess
-from shared.ratelimit import BucketRegistry
+from shared.planner import tag_mismatch
+from shared.ratelimit import BucketRegistry, QuotaPacer
 from shared.settings import Settings
 from shared.trackspec import FleetSelection
 from shared.wire import WireModel
@@ -74,6 +69,11 @@ class ClusterRef:
     subscription_id: str
     resource_group: str
     name: str
+
+    @property
+    def path(self) -> tuple[str, str, str, str]:
+        """Resource group, cluster RP, cluster resource type and name, as the SDK wants them."""
+        return (self.resource_group, "Microsoft.Kubernetes", "connectedClusters", self.name)
 
     @classmethod
     def parse(cls, cluster_id: str) -> "ClusterRef":
@@ -112,7 +112,8 @@ class FleetGateway:
         )
         self._sleep = sleep
         self._graph = ResourceGraphClient(self._credential, **client_options(settings))
-        self._clients: dict[str, SourceControlConfigurationClient] = {}
+        self._quota = QuotaPacer(sleep)
+        self._clients: dict[str, FluxClient] = {}
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -120,7 +121,8 @@ class FleetGateway:
         """Every Arc cluster in the selection's subscriptions, groups and tags."""
         query = queries.discover_clusters(selection)
         rows = self._query_all(query, selection.subscriptions)
-        return [Cluster.model_validate(row) for row in rows]
+        clusters = [Cluster.model_validate(row) for row in rows]
+        return [c for c in clusters if tag_mismatch(selection.tags, c) is None]
 
     def describe(self, cluster_ids: Sequence[str]) -> list[Cluster]:
         """The given clusters as discovery sees them (those that exist)."""
@@ -160,17 +162,18 @@ class FleetGateway:
         return {c: found.get(c.lower()) for c in cluster_ids}
 
     def read_configuration(self, cluster_id: str, configuration_name: str) -> dict[str, Any] | None:
-        """The fluxConfiguration as ARM returns it (wire JSON, api-version 2025-04-01 so OCI
-        sources show), or None when absent."""
+        """The fluxConfiguration as ARM returns it (wire JSON, systemData included), or None
+        when absent."""
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to read fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
         try:
-            body = self._arm(ref, "GET", configuration_name)
+            found = self._configurations(ref).get(*ref.path, configuration_name)
         except Exception as error:
             mapped = map_arm_error(error, doing)
             if isinstance(mapped, NotFound):
                 return None
             raise mapped from error
+        body: dict[str, Any] = found.as_dict()
         return body
 
     def read_configurations(
@@ -195,50 +198,34 @@ class FleetGateway:
                 }
         return {c: found.get(c.lower()) for c in cluster_ids}
 
-    def read_health(
-        self,
-        cluster_id: str,
-        configuration_name: str,
-        commit: str,
-        connectivity: Connectivity | None = None,
-    ) -> Health:
-        """Health of one cluster from a direct GET: authoritative right after a write."""
-        body = self.read_configuration(cluster_id, configuration_name)
-        status = FluxStatus.model_validate(body.get("properties") or {}) if body else None
-        return assess(commit, status, connectivity)
-
     # -- writes ------------------------------------------------------------------------
 
-    def apply(self, cluster_id: str, configuration_name: str, body: dict[str, Any]) -> WriteOutcome:
-        """PUT the whole desired configuration on one cluster."""
+    def put(self, cluster_id: str, configuration_name: str, body: dict[str, Any]) -> WriteOutcome:
+        """PUT a whole configuration on one cluster (create, or replace every field)."""
         ref = ClusterRef.parse(cluster_id)
-        doing = f"failed to apply fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
-        payload = json.dumps(body).encode()
+        doing = f"failed to write fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
 
-        def put() -> None:
-            if is_oci_body(body):
-                # OCI sources need api-version 2025-04-01, newer than the SDK's models.
-                self._arm(ref, "PUT", configuration_name, body)
-                return
-            self._client(ref).flux_configurations.begin_create_or_update(
-                ref.resource_group,
-                "Microsoft.Kubernetes",
-                "connectedClusters",
-                ref.name,
-                configuration_name,
-                BytesIO(payload),
-                content_type="application/json",
-                polling=False,
+        def send() -> None:
+            self._configurations(ref).begin_create_or_update(
+                *ref.path, configuration_name, body, polling=False
             )
 
-        props = body.get("properties", {})
-        pin = (props.get("gitRepository") or props.get("ociRepository") or {}).get(
-            "repositoryRef", {}
-        )
-        shown = pin.get("commit") or pin.get("digest") or pin.get("tag") or ""
-        return self._write(ref, doing, put, f"applied {str(shown)[:7]}")
+        return self._write(ref, doing, send, f"wrote {_shown_pin(body)}")
 
-    def apply_many(
+    def patch(self, cluster_id: str, configuration_name: str, body: dict[str, Any]) -> WriteOutcome:
+        """PATCH part of an existing configuration (JSON merge patch): what it does not name
+        stays, write-only protected settings included."""
+        ref = ClusterRef.parse(cluster_id)
+        doing = f"failed to update fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
+
+        def send() -> None:
+            self._configurations(ref).begin_update(
+                *ref.path, configuration_name, body, polling=False
+            )
+
+        return self._write(ref, doing, send, f"moved the pin to {_shown_pin(body)}")
+
+    def put_many(
         self,
         cluster_ids: Sequence[str],
         configuration_name: str,
@@ -246,27 +233,41 @@ class FleetGateway:
         *,
         max_workers: int = 16,
     ) -> list[WriteOutcome]:
-        """Apply to many clusters in parallel, in input order; per-cluster outcomes."""
+        """PUT to many clusters in parallel, in input order; per-cluster outcomes."""
+        return self._many(cluster_ids, lambda c: self.put(c, configuration_name, body), max_workers)
+
+    def patch_many(
+        self,
+        cluster_ids: Sequence[str],
+        configuration_name: str,
+        body: dict[str, Any],
+        *,
+        max_workers: int = 16,
+    ) -> list[WriteOutcome]:
+        """PATCH many clusters in parallel, in input order; per-cluster outcomes."""
+        return self._many(
+            cluster_ids, lambda c: self.patch(c, configuration_name, body), max_workers
+        )
+
+    def _many(
+        self,
+        cluster_ids: Sequence[str],
+        write: Callable[[str], WriteOutcome],
+        max_workers: int,
+    ) -> list[WriteOutcome]:
         if not cluster_ids:
             return []
         workers = max(1, min(max_workers, len(cluster_ids)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arcwave-apply") as pool:
-            return list(pool.map(lambda c: self.apply(c, configuration_name, body), cluster_ids))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arcwave-write") as pool:
+            return list(pool.map(write, cluster_ids))
 
     def remove(self, cluster_id: str, configuration_name: str) -> WriteOutcome:
-        """DELETE the configuration (a rollback with no earlier revision to restore)."""
+        """DELETE the configuration (a rollback where arcwave created it, or a re-create)."""
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to delete fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
 
         def delete() -> None:
-            self._client(ref).flux_configurations.begin_delete(
-                ref.resource_group,
-                "Microsoft.Kubernetes",
-                "connectedClusters",
-                ref.name,
-                configuration_name,
-                polling=False,
-            )
+            self._configurations(ref).begin_delete(*ref.path, configuration_name, polling=False)
 
         return self._write(ref, doing, delete, "deleted")
 
@@ -300,35 +301,16 @@ class FleetGateway:
 
     # -- plumbing ----------------------------------------------------------------------
 
-    def _client(self, ref: ClusterRef) -> SourceControlConfigurationClient:
+    def _configurations(self, ref: ClusterRef) -> Any:
+        """The fluxConfigurations operations of the subscription's client."""
         key = ref.subscription_id.lower()
         client = self._clients.get(key)
         if client is None:
-            client = SourceControlConfigurationClient(
+            client = FluxClient(
                 self._credential, ref.subscription_id, **client_options(self._settings)
             )
             self._clients[key] = client
-        return client
-
-    def _arm(
-        self, ref: ClusterRef, method: str, configuration_name: str, body: Any = None
-    ) -> dict[str, Any] | None:
-        """One ARM call on a fluxConfiguration at `OCI_API_VERSION`, through the SDK client's
-        own pipeline (credential, retries, transport); raises azure-core's errors."""
-        url = (
-            f"{self._settings.arm_endpoint}{ref.id}/providers/"
-            f"{FLUX_CONFIGURATIONS}/{configuration_name}"
-        )
-        request = HttpRequest(method, url, params={"api-version": OCI_API_VERSION}, json=body)
-        pipeline = self._client(ref)._client  # the mgmt client's ARMPipelineClient
-        response = pipeline.send_request(request)
-        if response.status_code >= 400:
-            error_type = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
-            raise error_type(response=response, error_format=ARMErrorFormat)
-        if not response.content:
-            return None
-        result: dict[str, Any] = response.json()
-        return result
+        return client.flux_configurations
 
     def _query_all(self, query: str, subscriptions: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Every row of `query` over `subscriptions`, following `$skipToken` pages."""
@@ -354,27 +336,36 @@ class FleetGateway:
         )
         doing = "Resource Graph query failed"
         for attempt in range(1, GRAPH_ATTEMPTS + 1):
+            self._quota.wait()
             try:
+                # The SDK hands `cls` an empty dict for headers: read them off the raw response.
                 result: Any = self._graph.resources(
-                    request, cls=lambda _raw, model, headers: (model, headers)
+                    request,
+                    cls=lambda raw, model, _: (model, raw.http_response.headers),
                 )
                 response, headers = result
             except Exception as error:
                 mapped = map_arm_error(error, doing)
+                if isinstance(mapped, Throttled):
+                    self._quota.exhausted(mapped.delay)
                 if isinstance(mapped, TransientError) and attempt < GRAPH_ATTEMPTS:
-                    self._sleep(mapped.delay if isinstance(mapped, Throttled) else attempt)
+                    if not isinstance(mapped, Throttled):
+                        self._sleep(attempt)
                     continue
                 raise mapped from error
-            self._respect_quota(headers)
+            self._quota.update(
+                headers.get("x-ms-user-quota-remaining"),
+                _hms_seconds(headers.get("x-ms-user-quota-resets-after", "00:00:01")),
+            )
             return list(response.data or []), response.skip_token
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _respect_quota(self, headers: dict[str, str]) -> None:
-        remaining = headers.get("x-ms-user-quota-remaining")
-        if remaining is not None and remaining.strip() == "0":
-            delay = _hms_seconds(headers.get("x-ms-user-quota-resets-after", "00:00:01"))
-            log.info("Resource Graph quota used up; waiting %.1fs for it to reset", delay)
-            self._sleep(delay)
+
+def _shown_pin(body: dict[str, Any]) -> str:
+    props = body.get("properties", {})
+    ref = (props.get("gitRepository") or props.get("ociRepository") or {}).get("repositoryRef", {})
+    shown = ref.get("commit") or ref.get("digest") or ref.get("tag") or ""
+    return str(shown)[:14] if str(shown).startswith("sha256:") else str(shown)[:7]
 
 
 def _kind(error: ArcwaveError) -> str:

@@ -290,6 +290,17 @@ class ClusterRecord(Record):
     """What a rollback restores when the cluster has no last good revision."""
     restoring: RestoreKind | None = None
     """While rolling back: what the cluster is being brought back to."""
+    written_shape: str | None = None
+    """The shape of arcwave's last full write (shared.desired.shape): the same shape next
+    time means a pin change is a PATCH."""
+    written_scope: str | None = None
+    written_namespace: str | None = None
+    """The create-only fields of the configuration arcwave last wrote."""
+    recreating: bool = False
+    """A re-create deleted the configuration; it is written again once Azure removed it."""
+    drift_reverted: str | None = None
+    """The desired revision arcwave last wrote back after drift: drift again at the same
+    revision is not reverted again (DriftRecurring)."""
     updated_at: UtcTime
 
     @model_validator(mode="before")

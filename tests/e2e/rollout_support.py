@@ -15,6 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from azure.mgmt.kubernetesconfiguration.fluxconfigurations import (
+    KubernetesConfigurationFluxConfigurationsMgmtClient as FluxClient,
+)
+
 from devhost.testing import DevHost
 from emulator.testing import Emulator
 from shared.names import wave_instance
@@ -156,6 +160,15 @@ class Stack:
     def writes(self) -> list[dict[str, Any]]:
         return self.emulator.control.writes()
 
+    def flux_client(self) -> FluxClient:
+        """The real fluxConfigurations client against the emulator, as another writer would."""
+        return FluxClient(
+            self.emulator.credential(),
+            SUB,
+            base_url=self.emulator.endpoint,
+            connection_verify=str(self.emulator.cert_path),
+        )
+
 
 WEBHOOK_SECRET = "webhook-secret-for-tests"
 FLUX_KEY = "flux-key-for-tests"
@@ -214,6 +227,7 @@ def running_stack(
             "ARCWAVE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "ARCWAVE_FLUX_HMAC_KEY": FLUX_KEY,
             "ARCWAVE_POLL_SECONDS": "0.5",
+            "ARCWAVE_KEYVAULT_URL": emulator.vault_url,
             **(env or {}),
         }
         with DevHost(ROOT, state_dir=tmp / "devhost", env=settings_env) as host:

@@ -13,12 +13,10 @@ from typing import Any
 
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
-from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
 from rollout_support import (
     GOOD,
     GOOD2,
     GOOD3,
-    SUB,
     Stack,
     github_push,
     running_stack,
@@ -222,24 +220,15 @@ def test_a_canary_with_budget_zero_writes_one_cluster_when_it_fails(tmp_path: Pa
         assert (untouched["state"], untouched["reason"]) == ("Pending", "FailureBudgetExceeded")
 
 
-def sdk(stack: Stack) -> SourceControlConfigurationClient:
-    return SourceControlConfigurationClient(
-        stack.emulator.credential(),
-        SUB,
-        base_url=stack.emulator.endpoint,
-        connection_verify=str(stack.emulator.cert_path),
-    )
-
-
 def kustomization_paths(stack: Stack) -> set[str]:
     """The path of the `infra` kustomization on every cluster, as ARM returns it."""
-    client = sdk(stack)
+    client = stack.flux_client()
     paths = set()
     for cluster in stack.emulator.control.clusters():
         got = client.flux_configurations.get(
             "rg-fleet", "Microsoft.Kubernetes", "connectedClusters", cluster["name"], "baseline"
         )
-        paths.add(got.kustomizations["infra"].path)
+        paths.add(got.as_dict()["properties"]["kustomizations"]["infra"]["path"])
     return paths
 
 
@@ -278,15 +267,15 @@ def test_a_track_edited_mid_rollout_changes_only_the_next_one(tmp_path: Path) ->
 
 def test_a_configuration_found_before_arcwave_is_put_back_field_by_field(tmp_path: Path) -> None:
     with running_stack(tmp_path, env=FAST_RETRIES) as stack:
-        client = sdk(stack)
+        client = stack.flux_client()
         args = ("rg-fleet", "Microsoft.Kubernetes", "connectedClusters", "canary-1", "baseline")
         client.flux_configurations.begin_create_or_update(*args, HAND_MADE_CONFIGURATION).result()
-        before = client.flux_configurations.get(*args).as_dict()
+        before = client.flux_configurations.get(*args).as_dict()["properties"]
         register(stack)
         detail = wait(stack, start(stack, "bad0" + GOOD[4:]))
         assert detail["state"] == "RolledBack", detail["message"]
-        after = client.flux_configurations.get(*args).as_dict()
-        for field in ("scope", "namespace", "source_kind", "suspend", "git_repository"):
+        after = client.flux_configurations.get(*args).as_dict()["properties"]
+        for field in ("scope", "namespace", "sourceKind", "suspend", "gitRepository"):
             assert after[field] == before[field], field
         assert after["kustomizations"] == before["kustomizations"]
         gone = ("rg-fleet", "Microsoft.Kubernetes", "connectedClusters", "canary-2", "baseline")

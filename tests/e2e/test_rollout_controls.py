@@ -34,7 +34,7 @@ def test_a_budget_partly_used_still_promotes(tmp_path: Path) -> None:
         assert rollout.state is RolloutState.SUCCEEDED
         broad = rollout.wave("broad")
         assert broad.counts == {ClusterState.HEALTHY: 5, ClusterState.FAILED: 1}
-        assert "1 failed within budget 1" in broad.message
+        assert "1 failed (1 HealthCheckFailed) within budget 1" in broad.message
 
 
 def test_one_over_the_budget_stops_and_rolls_back(tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ SETTINGS_THE_CODE_READS = [
     "ARCWAVE_COSMOS_ENDPOINT",
     "ARCWAVE_COSMOS_DATABASE",
     "ARCWAVE_EVENTGRID_ENDPOINT",
+    "ARCWAVE_KEYVAULT_URL",
     "ARCWAVE_WEBHOOK_SECRET",
     "ARCWAVE_WEBHOOK_SECRET_GITHUB",
     "ARCWAVE_WEBHOOK_SECRET_GITLAB",
@@ -99,6 +100,61 @@ def test_infra_key_vault_reference_resolves_with_the_app_identity() -> None:
     function = bicep("app/function.bicep")
     assert "keyVaultReferenceIdentity: identityId" in function
     assert "'4633458b-17de-408a-b874-0445c86b69e6'" in bicep("app/rbac.bicep")
+
+
+def resource_block(text: str, symbol: str) -> str:
+    """The body of `resource <symbol> '...' = ... {` up to its closing brace at column 0."""
+    match = re.search(
+        rf"^resource {symbol} '[^']+' (?:existing )?= [^\n]*\{{\n(.*?)^\}}", text, re.M | re.S
+    )
+    assert match, f"no resource {symbol}"
+    return match.group(1)
+
+
+def module_params(text: str, symbol: str) -> dict[str, str]:
+    """The params of `module <symbol> '...' = {`, name -> value expression."""
+    match = re.search(rf"^module {symbol} '[^']+' = [^\n]*\{{\n(.*?)^\}}", text, re.M | re.S)
+    assert match, f"no module {symbol}"
+    params = match.group(1).split("  params: {\n", 1)[1]
+    return dict(re.findall(r"^    (\w+): (.+)$", params, re.M))
+
+
+def test_infra_app_identity_is_key_vault_secrets_user_on_the_arcwave_vault() -> None:
+    """The app reads the Flux source credentials a track names, with its own identity."""
+    rbac = bicep("app/rbac.bicep")
+    assert "keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'" in rbac
+    assignment = resource_block(rbac, "keyVaultSecretsUser")
+    assert "name: guid(vault.id, principalId, roles.keyVaultSecretsUser)" in assignment
+    assert "scope: vault" in assignment
+    assert "roleDefinitionIds" not in assignment
+    assert re.search(r"roleDefinitionId: .*roles\.keyVaultSecretsUser\)", assignment)
+    assert "principalId: principalId" in assignment
+    assert "principalType: 'ServicePrincipal'" in assignment
+    vault = resource_block(rbac, "vault")
+    assert "name: keyVaultName" in vault
+    assert re.search(r"^resource vault 'Microsoft\.KeyVault/vaults@[\w-]+' existing", rbac, re.M)
+    params = module_params(bicep("main.bicep"), "rbac")
+    assert params["principalId"] == "identity.properties.principalId"
+    assert params["keyVaultName"] == "keyVault.outputs.name"
+
+
+def test_infra_vault_authorizes_with_rbac_only_and_no_access_policies() -> None:
+    vault = resource_block(bicep("app/keyvault.bicep"), "vault")
+    assert "enableRbacAuthorization: true" in vault
+    for path, text in all_bicep().items():
+        assert "accessPolicies" not in text, f"{path.name} declares Key Vault access policies"
+
+
+def test_infra_sets_arcwave_keyvault_url_to_the_vault_uri() -> None:
+    main = bicep("main.bicep")
+    values = setting_values()
+    assert values["ARCWAVE_KEYVAULT_URL"] == "vaultUri", "a plain URL, not a Key Vault reference"
+    assert "var vaultUri = keyVault.outputs.uri\n" in main
+    keyvault = bicep("app/keyvault.bicep")
+    assert re.search(r"^output uri string = vault\.properties\.vaultUri$", keyvault, re.M)
+    outputs = dict(re.findall(r"^output (\w+) \w+ = (.+)$", main, re.MULTILINE))
+    assert outputs.get("ARCWAVE_KEYVAULT_URL") == "vaultUri"
+    assert re.search(r"^module keyVault 'app/keyvault\.bicep' = \{", main, re.M)
 
 
 def test_infra_task_hub_setting_is_the_one_host_json_reads() -> None:
@@ -210,21 +266,47 @@ def test_infra_keeps_every_role_assignment_in_the_rbac_module_with_a_guid_name()
 def test_infra_event_grid_delivers_arm_writes_and_acr_pushes_to_the_trigger_functions() -> None:
     arm = bicep("app/arm-events.bicep")
     acr = bicep("app/acr-events.bicep")
-    health = bicep("app/health-events.bicep")
-    assert "topicType: 'Microsoft.ResourceNotifications.HealthResources'" in health
-    assert "param functionName string = 'on_arm_event'" in health
-    assert "'Microsoft.Kubernetes/connectedClusters'" in health
     assert "topicType: 'Microsoft.Resources.Subscriptions'" in arm
     assert "param functionName string = 'on_arm_event'" in arm
     assert "'Microsoft.Kubernetes/connectedClusters/write'" in arm
     assert "'Microsoft.KubernetesConfiguration/fluxConfigurations/write'" in arm
     assert "topicType: 'Microsoft.ContainerRegistry.Registries'" in acr
     assert "param functionName string = 'on_acr_event'" in acr
-    for text in (arm, acr, health):
+    assert "'Microsoft.Resources.ResourceWriteSuccess'" in arm
+    for text in (arm, acr):
         assert "endpointType: 'WebHook'" in text
         assert "/runtime/webhooks/eventgrid?functionName=${functionName}&code=" in text
     main = bicep("main.bicep")
-    assert main.count("systemKeys.eventgrid_extension") == 3
+    assert main.count("systemKeys.eventgrid_extension") == 2
+
+
+def test_infra_declares_no_resource_health_topic_or_subscription() -> None:
+    """HealthResources covers virtual machines and scale sets only, never connected clusters, and
+    a subscription holds one such topic: the watch_connectivity timer finds reconnected clusters."""
+    banned = (
+        "HealthResources",
+        "AvailabilityStatusChanged",
+        "subscribeToHealthResources",
+        "Microsoft.ResourceNotifications",
+        "health-events",
+    )
+    for path in sorted(INFRA.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        for word in banned:
+            assert word.lower() not in text.lower(), f"{path.relative_to(REPO)} mentions {word}"
+    assert not (INFRA / "app" / "health-events.bicep").exists()
+    topic_types = set()
+    for text in all_bicep().values():
+        topic_types.update(re.findall(r"topicType: '([^']+)'", text))
+    assert topic_types == {
+        "Microsoft.Resources.Subscriptions",
+        "Microsoft.ContainerRegistry.Registries",
+    }
 
 
 def test_infra_event_grid_functions_exist_in_the_app() -> None:

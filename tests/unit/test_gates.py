@@ -54,3 +54,17 @@ def test_rollback_failures_count_as_failures() -> None:
 
 def test_an_empty_wave_passes() -> None:
     assert judge({}, budget(0)).passed
+
+
+def test_the_verdict_says_why_clusters_failed_most_common_first() -> None:
+    counts = {"Healthy": 7, "Failed": 3}
+    failures = {"ProgressDeadlineExceeded": 1, "SourceAuthenticationFailed": 2}
+    failed = judge(counts, CountOrPercent.parse(0), failures)
+    assert failed.message == (
+        "3 of 10 clusters failed (2 SourceAuthenticationFailed, 1 ProgressDeadlineExceeded), "
+        "budget 0 allows 0"
+    )
+    passed = judge(counts, CountOrPercent.parse(3), failures)
+    assert "3 failed (2 SourceAuthenticationFailed, 1 ProgressDeadlineExceeded) within" in (
+        passed.message
+    )

@@ -1,6 +1,7 @@
 """Health of one cluster for one revision, case by case (DESIGN "Health")."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -89,12 +90,61 @@ def test_provisioning_failed_fails() -> None:
     assert "extension not installed" in health.message
 
 
-@pytest.mark.parametrize("connectivity", [Connectivity.OFFLINE, Connectivity.EXPIRED])
-def test_offline_clusters_without_a_verdict_are_offline(connectivity: Connectivity) -> None:
+@pytest.mark.parametrize(
+    ("connectivity", "reason"),
+    [
+        (Connectivity.OFFLINE, Reason.CLUSTER_OFFLINE),
+        (Connectivity.EXPIRED, Reason.CLUSTER_EXPIRED),
+        (Connectivity.AGENT_NOT_INSTALLED, Reason.AGENT_NOT_INSTALLED),
+    ],
+)
+def test_offline_clusters_without_a_verdict_are_offline_with_their_own_reason(
+    connectivity: Connectivity, reason: Reason
+) -> None:
     health = assess(TARGET, flux(f"main/{OLD}", "Compliant"), connectivity)
     assert health.state is HealthState.OFFLINE
-    assert health.reason is Reason.CLUSTER_OFFLINE
+    assert health.reason is reason
     assert assess(TARGET, None, connectivity).state is HealthState.OFFLINE
+
+
+def source_failure(message: str, reason: str = "GitOperationFailed") -> FluxStatus:
+    return FluxStatus.model_validate(
+        {
+            "complianceState": "Non-Compliant",
+            "sourceSyncedCommitId": None,
+            "statusUpdatedAt": "2026-12-01T10:00:05Z",
+            "statuses": [
+                {
+                    "kind": "GitRepository",
+                    "name": "baseline",
+                    "complianceState": "Non-Compliant",
+                    "statusConditions": [
+                        {"type": "Ready", "status": "False", "reason": reason, "message": message}
+                    ],
+                }
+            ],
+        }
+    )
+
+
+def test_a_source_flux_cannot_authenticate_to_fails_at_once_saying_so() -> None:
+    written = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    for status in (
+        source_failure("unable to clone 'https://x': authentication required"),
+        source_failure("ssh: handshake failed", reason="AuthenticationFailed"),
+    ):
+        health = assess(TARGET, status, Connectivity.CONNECTED, since=written)
+        assert (health.state, health.reason) == (
+            HealthState.FAILED,
+            Reason.SOURCE_AUTHENTICATION_FAILED,
+        )
+        assert "source.auth" in health.message
+    # Reported before arcwave's write: about the configuration it replaced.
+    later = datetime(2026, 12, 1, 10, 1, tzinfo=UTC)
+    stale = assess(TARGET, source_failure("authentication required"), None, since=later)
+    assert stale.state is HealthState.PROGRESSING
+    other = assess(TARGET, source_failure("no such branch"), None, since=written)
+    assert other.state is HealthState.PROGRESSING
 
 
 def test_a_verdict_reported_before_going_offline_stands() -> None:

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from shared.ratelimit import BucketRegistry, TokenBucket
+from shared.ratelimit import BucketRegistry, QuotaPacer, TokenBucket
 
 
 class FakeClock:
@@ -98,3 +98,29 @@ def test_registry_keeps_one_bucket_per_subscription_case_insensitively() -> None
 def test_refuses_nonsense_sizes() -> None:
     with pytest.raises(ValueError, match="rate > 0"):
         TokenBucket(0, 1)
+
+
+def pacer() -> tuple[QuotaPacer, FakeClock]:
+    clock = FakeClock()
+    return QuotaPacer(clock.sleep, clock=clock), clock
+
+
+def test_the_pacer_waits_for_the_window_only_when_the_quota_is_used_up() -> None:
+    quota, clock = pacer()
+    assert quota.wait() == 0.0  # nothing known yet
+    quota.update("2", 5.0)
+    assert quota.wait() == 0.0
+    assert quota.wait() == 0.0  # spoken for: 0 left until an answer says otherwise
+    assert quota.wait() == 5.0  # waits for the window to reset
+    assert clock.slept == [5.0]
+    assert quota.wait() == 0.0  # a new window
+
+
+def test_a_429_holds_every_query_for_its_retry_after() -> None:
+    quota, _ = pacer()
+    quota.update("10", 5.0)
+    quota.exhausted(3.0)
+    assert quota.wait() == 5.0  # never shorter than the window the last answer named
+    quota.update("garbage", 5.0)
+    quota.update(None, 5.0)
+    assert quota.wait() == 0.0

@@ -116,6 +116,8 @@ def test_oci_references_are_refused_with_the_accepted_forms(text: str) -> None:
         (f"v1@{DIGEST}", f"v1@{DIGEST}", True),
         (f"v1@{DIGEST}", f"v1/{DIGEST}", True),
         (f"v1@{DIGEST}", DIGEST, True),
+        (f"v1@{DIGEST}", DIGEST.removeprefix("sha256:"), True),
+        (f"v1@{DIGEST}", "cd" * 32, False),
         (f"v1@{DIGEST}", f"v1@sha256:{'cd' * 32}", False),
         ("v1", f"v1@{DIGEST}", True),
         ("v1", f"v2@{DIGEST}", False),

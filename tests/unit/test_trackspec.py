@@ -1,6 +1,7 @@
 """Track spec validation, case by case: each invalid value names its field and the reason."""
 
 import copy
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -396,3 +397,55 @@ def test_oci_trigger_needs_an_oci_source_of_the_same_repository() -> None:
 def test_an_oci_spec_round_trips_through_its_stored_form() -> None:
     spec = validate_track_spec(oci())
     assert TrackSpec.model_validate(spec.to_wire()) == spec
+
+
+KEY_REF = {"secret": "fleet-ssh-key"}
+
+
+def test_source_auth_forms_are_accepted_where_they_fit() -> None:
+    ssh = with_change("source.url", "ssh://git@ssh.dev.azure.com/v3/c/f/r")
+    ssh["source"]["auth"] = {"ssh": {"privateKey": KEY_REF, "knownHosts": "h ssh-rsa A"}}
+    assert validate_track_spec(ssh).source.auth.ssh.private_key.secret == "fleet-ssh-key"
+    https = with_change("source.auth", {"https": {"user": "git", "token": {"secret": "pat"}}})
+    assert validate_track_spec(https).source.auth.https.user == "git"
+    for auth in ({"localAuthRef": "git-creds"}, {"provider": "azure"}, {"caCertificate": "PEM"}):
+        assert validate_track_spec(with_change("source.auth", auth)).source.auth is not None
+
+
+@pytest.mark.parametrize(
+    ("auth", "loc", "kind"),
+    [
+        ({"ssh": {"privateKey": KEY_REF, "knownHosts": "h"}}, "source.auth.ssh", "auth"),
+        (
+            {"https": {"user": "u", "token": {"secret": "p"}}, "localAuthRef": "x"},
+            "source.auth",
+            "one_way",
+        ),
+        (
+            {"https": {"user": "u", "token": {"secret": "bad name!"}}},
+            "source.auth.https.token.secret",
+            "secret_name",
+        ),
+        ({"localAuthRef": "Not_A_Name"}, "source.auth.localAuthRef", "name"),
+        ({"provider": "bitbucket"}, "source.auth.provider", "enum"),
+        (
+            {"clientCertificate": {"certificate": "C", "privateKey": KEY_REF}},
+            "source.auth.clientCertificate",
+            "auth",
+        ),
+    ],
+)
+def test_source_auth_that_does_not_fit_names_the_field(
+    auth: dict[str, Any], loc: str, kind: str
+) -> None:
+    found = problems(with_change("source.auth", auth))
+    assert found[loc][0] == kind, found
+
+
+def test_a_secret_given_inline_is_refused_and_never_echoed() -> None:
+    data = with_change("source.auth", {"https": {"user": "git", "token": "s3cr3t-token"}})
+    with pytest.raises(InvalidInput) as error:
+        validate_track_spec(data)
+    wire = json.dumps(error.value.to_wire())
+    assert "s3cr3t-token" not in wire
+    assert "Key Vault" in wire

@@ -309,7 +309,7 @@ def test_a_configuration_found_before_arcwave_is_put_back(rt: tuple[Runtime, Emu
         + SUB
         + "/resourceGroups/rg-fleet/providers/Microsoft.Kubernetes/connectedClusters/canary-1"
     )
-    assert runtime.fleet.apply(canary, "baseline", HAND_MADE_CONFIGURATION).ok
+    assert runtime.fleet.put(canary, "baseline", HAND_MADE_CONFIGURATION).ok
     before = runtime.fleet.read_configuration(canary, "baseline")
     bad = start(runtime, "r1", BAD)
     plan.plan(runtime, bad)

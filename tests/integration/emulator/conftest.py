@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
+from azure.mgmt.kubernetesconfiguration.fluxconfigurations import (
+    KubernetesConfigurationFluxConfigurationsMgmtClient,
+)
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from emulator_support import SUBSCRIPTION, fleet_scenario
 
@@ -36,5 +39,16 @@ def flux_client(emulator: Emulator) -> Iterator[SourceControlConfigurationClient
 def graph_client(emulator: Emulator) -> Iterator[ResourceGraphClient]:
     with ResourceGraphClient(
         emulator.credential(), base_url=emulator.endpoint, connection_verify=str(emulator.cert_path)
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def flux_client_2025(
+    emulator: Emulator,
+) -> Iterator[KubernetesConfigurationFluxConfigurationsMgmtClient]:
+    """The split fluxConfigurations SDK (api-version 2025-04-01, no property flattening)."""
+    with KubernetesConfigurationFluxConfigurationsMgmtClient(
+        emulator.credential(), SUBSCRIPTION, **emulator.client_kwargs()
     ) as client:
         yield client

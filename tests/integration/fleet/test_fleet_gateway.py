@@ -7,9 +7,12 @@ import pytest
 from fleet_support import BAD, HEAD, OLDER, SUBSCRIPTION, cluster_id
 
 from emulator.testing import Emulator
+from shared.adapters import fleet
+from shared.adapters.arm import map_arm_error
 from shared.adapters.fleet import FleetGateway
 from shared.cluster import Connectivity
-from shared.desired import desired_configuration
+from shared.desired import desired_configuration, pin_patch
+from shared.errors import ArcwaveError, Throttled
 from shared.reasons import Reason
 from shared.states import HealthState
 from shared.trackspec import FleetSelection, TrackSpec, validate_track_spec
@@ -64,12 +67,12 @@ def test_discovery_with_tag_lists_and_no_group_filter(
     assert sorted(c.name for c in clusters) == ["canary-1", "canary-2", "dev-1"]
 
 
-def test_apply_then_observe_until_healthy(
+def test_put_then_observe_until_healthy(
     big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
 ) -> None:
     gateway = gateway_for(big_fleet)
     wave = [cluster_id(f"store-{i:04d}") for i in range(100, 130)]
-    outcomes = gateway.apply_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    outcomes = gateway.put_many(wave, "baseline", desired_configuration(spec(), HEAD))
     assert [o.ok for o in outcomes] == [True] * len(wave)
     assert [o.cluster_id for o in outcomes] == wave
 
@@ -78,8 +81,9 @@ def test_apply_then_observe_until_healthy(
         return all(h.state is HealthState.HEALTHY for h in health.values())
 
     eventually(all_healthy, timeout=30)
-    direct = gateway.read_health(wave[0], "baseline", HEAD)
-    assert (direct.state, direct.reason) == (HealthState.HEALTHY, Reason.RECONCILED)
+    direct = gateway.read_configuration(wave[0], "baseline")
+    assert direct is not None and direct["properties"]["complianceState"] == "Compliant"
+    assert direct["systemData"]["lastModifiedBy"]
     writes = [w for w in big_fleet.control.writes() if w["cluster"] in {"store-0100", "store-0129"}]
     assert {(w["method"], w["commit"], w["branch"]) for w in writes} == {("PUT", HEAD, "main")}
 
@@ -90,7 +94,7 @@ def test_a_failing_commit_is_reported_failed_and_a_restore_recovers(
     gateway = gateway_for(big_fleet)
     canaries = [cluster_id("canary-1"), cluster_id("canary-2")]
     assert all(
-        o.ok for o in gateway.apply_many(canaries, "baseline", desired_configuration(spec(), BAD))
+        o.ok for o in gateway.put_many(canaries, "baseline", desired_configuration(spec(), BAD))
     )
 
     def failed() -> dict[str, object]:
@@ -101,7 +105,7 @@ def test_a_failing_commit_is_reported_failed_and_a_restore_recovers(
     assert {h.reason for h in verdicts.values()} == {Reason.HEALTH_CHECK_FAILED}
 
     assert all(
-        o.ok for o in gateway.apply_many(canaries, "baseline", desired_configuration(spec(), OLDER))
+        o.ok for o in gateway.put_many(canaries, "baseline", desired_configuration(spec(), OLDER))
     )
     eventually(
         lambda: all(
@@ -121,8 +125,8 @@ def test_offline_and_missing_clusters(
     assert health[offline].state is HealthState.OFFLINE
     assert health[offline].reason is Reason.CLUSTER_OFFLINE
     # Offline clusters accept writes (ARM does); they reconcile when they return.
-    assert gateway.apply(offline, "baseline", desired_configuration(spec(), HEAD)).ok
-    outcome = gateway.apply(missing, "baseline", desired_configuration(spec(), HEAD))
+    assert gateway.put(offline, "baseline", desired_configuration(spec(), HEAD)).ok
+    outcome = gateway.put(missing, "baseline", desired_configuration(spec(), HEAD))
     assert (outcome.ok, outcome.error) == (False, "NotFound")
     assert "no-such-cluster" in outcome.message
 
@@ -132,7 +136,7 @@ def test_remove_deletes_the_configuration(
 ) -> None:
     gateway = gateway_for(big_fleet)
     target = cluster_id("store-0500")
-    assert gateway.apply(target, "remove-me", desired_configuration(spec("remove-me"), HEAD)).ok
+    assert gateway.put(target, "remove-me", desired_configuration(spec("remove-me"), HEAD)).ok
     assert gateway.read_configuration(target, "remove-me") is not None
     assert gateway.remove(target, "remove-me").ok
     assert eventually(lambda: gateway.read_configuration(target, "remove-me") is None)
@@ -144,7 +148,7 @@ def test_an_invalid_body_is_refused_with_azure_s_reason(
     gateway = gateway_for(big_fleet)
     body = desired_configuration(spec(), HEAD)
     body["properties"]["kustomizations"]["apps"]["dependsOn"] = ["missing"]
-    outcome = gateway.apply(cluster_id("store-0600"), "baseline", body)
+    outcome = gateway.put(cluster_id("store-0600"), "baseline", body)
     assert (outcome.ok, outcome.error) == (False, "Invalid")
     assert "missing" in outcome.message
 
@@ -159,7 +163,7 @@ def test_throttling_is_absorbed_by_the_write_bucket(
     # Same rate as the server, half its burst: the headroom absorbs network jitter.
     gateway = gateway_for(emulator, arm_writes_per_second=20, arm_write_burst=5)
     wave = [cluster_id(f"store-{i:04d}") for i in range(1, 61)]
-    outcomes = gateway.apply_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    outcomes = gateway.put_many(wave, "baseline", desired_configuration(spec(), HEAD))
     assert all(o.ok for o in outcomes), [o.message for o in outcomes if not o.ok]
     statuses = Counter(w["status"] for w in emulator.control.writes())
     assert statuses[429] == 0, statuses
@@ -176,7 +180,7 @@ def test_a_429_that_still_comes_pauses_writes_and_every_write_lands(
     # at once against a bucket of 5, so ARM's 429s are certain.
     gateway = gateway_for(emulator, arm_writes_per_second=1000, arm_write_burst=1000)
     wave = [cluster_id(f"store-{i:04d}") for i in range(1, 21)]
-    outcomes = gateway.apply_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    outcomes = gateway.put_many(wave, "baseline", desired_configuration(spec(), HEAD))
     assert all(o.ok for o in outcomes), [o.message for o in outcomes if not o.ok]
     statuses = Counter(w["status"] for w in emulator.control.writes())
     assert statuses[429] >= 1
@@ -199,3 +203,46 @@ def test_connectivity_changes_show_in_the_next_observation(
         if c.name == "store-0002"
     ]
     assert cluster.connectivity_status is Connectivity.CONNECTED
+
+
+def test_a_pin_patch_moves_only_the_pin(
+    big_fleet: Emulator, gateway_for: Callable[..., FleetGateway]
+) -> None:
+    gateway = gateway_for(big_fleet)
+    target = cluster_id("store-0700")
+    assert gateway.put(target, "baseline", desired_configuration(spec(), OLDER)).ok
+    assert gateway.patch(target, "baseline", pin_patch(spec(), HEAD)).ok
+    got = gateway.read_configuration(target, "baseline")
+    assert got is not None
+    git = got["properties"]["gitRepository"]
+    assert (git["repositoryRef"]["branch"], git["repositoryRef"]["commit"]) == ("main", HEAD)
+    assert got["properties"]["kustomizations"].keys() == {"infra", "apps"}
+    methods = [w["method"] for w in big_fleet.control.writes() if w["cluster"] == "store-0700"]
+    assert methods == ["PUT", "PATCH"]
+    missing = gateway.patch(cluster_id("store-0701"), "baseline", pin_patch(spec(), HEAD))
+    assert (missing.ok, missing.error) == (False, "NotFound")
+
+
+def test_resource_graph_is_paced_on_its_quota_headers(
+    make_emulator: Callable[..., Emulator],
+    gateway_for: Callable[..., FleetGateway],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = make_emulator(
+        stores=1000,
+        faults={"throttle": {"resourceGraph": {"queries": 5, "windowSeconds": 2}}},
+    )
+    throttled: list[str] = []
+
+    def counting(error: Exception, doing: str) -> ArcwaveError:
+        mapped = map_arm_error(error, doing)
+        if isinstance(mapped, Throttled):
+            throttled.append(str(mapped))
+        return mapped
+
+    monkeypatch.setattr(fleet, "map_arm_error", counting)
+    gateway = gateway_for(emulator)
+    ids = [cluster_id(f"store-{i:04d}") for i in range(1, 1001)]
+    health = gateway.observe(HEAD, "baseline", ids)  # 10 queries against 5 per 2 s
+    assert len(health) == 1000
+    assert throttled == []

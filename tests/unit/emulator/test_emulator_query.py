@@ -147,3 +147,36 @@ def test_syntax_error_has_position() -> None:
         run("resources | where name == ")
     assert caught.value.code == "ParserFailure"
     assert caught.value.position > 0
+
+
+CASED_ROWS: list[dict[str, Any]] = [
+    {"name": "upper", "tags": {"Ring": "canary"}, "properties": {"connectivityStatus": "On"}},
+    {"name": "lower", "tags": {"ring": "canary"}, "properties": {"connectivityStatus": "On"}},
+    {"name": "shout", "tags": {"ring": "CANARY"}, "properties": {"ConnectivityStatus": "On"}},
+]
+
+
+def cased(query: str) -> list[str]:
+    rows = compile_query(query, TABLE_COLUMNS).run([dict(row) for row in CASED_ROWS])
+    return [row["name"] for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("clause", "expected"),
+    [
+        # KQL dynamic property access is case-sensitive: tags['ring'] never finds 'Ring'.
+        ("where tostring(tags['ring']) == 'canary'", ["lower"]),
+        ("where tostring(tags['Ring']) == 'canary'", ["upper"]),
+        ("where tags.ring == 'canary'", ["lower"]),
+        ("where isempty(tags['ring'])", ["upper"]),
+        # Tag values compare as the operator says.
+        ("where tags['ring'] =~ 'canary'", ["lower", "shout"]),
+        ("where tags['ring'] in~ ('Canary')", ["lower", "shout"]),
+        ("where tags['ring'] in ('canary')", ["lower"]),
+        # Not only tags: every property path is case-sensitive.
+        ("where properties.connectivityStatus == 'On'", ["upper", "lower"]),
+        ("where properties.ConnectivityStatus == 'On'", ["shout"]),
+    ],
+)
+def test_property_names_are_case_sensitive(clause: str, expected: list[str]) -> None:
+    assert cased(f"resources | {clause}") == expected

@@ -96,8 +96,28 @@ def test_graph_quota_window_reports_and_limits() -> None:
     assert quota.admit("user")[0]
 
 
-def test_graph_quota_without_limit_only_reports() -> None:
+def test_graph_quota_without_limit_reports_a_generous_window() -> None:
+    """No resourceGraph quota configured: every answer says 14 of 15 left for 5 s, never 429."""
     quota = GraphQuota(None, FakeClock())
-    results = [quota.admit("user") for _ in range(20)]
+    results = [quota.admit("user") for _ in range(100)]
     assert all(allowed for allowed, _ in results)
-    assert results[-1][1]["x-ms-user-quota-remaining"] == "0"
+    assert {tuple(sorted(headers.items())) for _, headers in results} == {
+        (("x-ms-user-quota-remaining", "14"), ("x-ms-user-quota-resets-after", "00:00:05"))
+    }
+
+
+def test_graph_quota_counts_down_and_resets_after_shrinks() -> None:
+    clock = FakeClock()
+    quota = GraphQuota(ResourceGraphQuota(queries=4, window_seconds=10), clock)
+    seen = []
+    for _ in range(4):
+        allowed, headers = quota.admit("user")
+        assert allowed
+        seen.append(headers["x-ms-user-quota-remaining"])
+        clock.now += 2
+    assert seen == ["3", "2", "1", "0"]
+    allowed, headers = quota.admit("user")
+    assert not allowed
+    assert headers["x-ms-user-quota-resets-after"] == "00:00:02"
+    assert quota.peek("user")["x-ms-user-quota-remaining"] == "0"
+    assert quota.peek("someone-else")["x-ms-user-quota-remaining"] == "4"

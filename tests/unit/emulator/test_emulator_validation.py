@@ -85,10 +85,26 @@ def test_all_problems_come_back_together() -> None:
     ]
 
 
-def test_oci_repository_only_in_2025_04_01() -> None:
+def test_oci_repository_from_2024_11_01() -> None:
+    """OCIRepository is in the stable 2024-11-01 spec; 2023-05-01 does not know it."""
     oci = body(sourceKind="OCIRepository", gitRepository=None, ociRepository={"url": "oci://r/a"})
-    assert "properties.sourceKind" in problems(oci, "2023-05-01")
+    assert problems(oci, "2023-05-01") == ["properties.sourceKind", "properties.ociRepository"]
+    assert validate_properties(oci, "2024-11-01")["sourceKind"] == "OCIRepository"
     assert validate_properties(oci, "2025-04-01")["sourceKind"] == "OCIRepository"
+
+
+def test_protected_settings_must_be_strings_and_nulls_set_nothing() -> None:
+    spec = validate_properties(
+        body(configurationProtectedSettings={"sshPrivateKey": "a2V5", "httpsKey": None}),
+        "2023-05-01",
+    )
+    assert spec["configurationProtectedSettings"] == {"sshPrivateKey": "a2V5"}
+    assert problems(body(configurationProtectedSettings={"k": 1})) == [
+        "properties.configurationProtectedSettings"
+    ]
+    assert problems(body(configurationProtectedSettings="a2V5")) == [
+        "properties.configurationProtectedSettings"
+    ]
 
 
 def test_git_provider_needs_2024_11_01() -> None:

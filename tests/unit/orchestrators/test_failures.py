@@ -178,3 +178,26 @@ def test_the_reconciliation_hands_over_what_was_cut_short_but_never_an_older_rev
     assert (older.state, older.reason) == (RolloutState.SUPERSEDED, Reason.SUPERSEDED)
     assert "'newer' was handed over since" in older.message
     assert GOOD2 not in {w.commit for w in h.fleet.writes}
+
+
+def test_a_cluster_that_reconnects_is_caught_up_by_the_watch_without_any_event(
+    h: Harness,
+) -> None:
+    from triggers.watch import catch_up_reconnected
+
+    h.fleet.named("store-2").connectivity = h.fleet.named("store-2").connectivity.OFFLINE
+    h.roll(GOOD, "r1")
+    assert h.settle("r1", *TERMINAL).state is RolloutState.SUCCEEDED
+    away = h.records.clusters.get("baseline", h.fleet.named("store-2").id)
+    assert away.state is ClusterState.SKIPPED
+    client = EngineClient(h.engine)
+    assert asyncio.run(catch_up_reconnected(client, h.world.rt)) == []  # still away
+    h.fleet.named("store-2").connectivity = h.fleet.named("store-2").connectivity.CONNECTED
+    assert asyncio.run(catch_up_reconnected(client, h.world.rt)) == ["store-2"]
+    assert asyncio.run(catch_up_reconnected(client, h.world.rt)) == ["store-2"]  # same catch-up
+    h.engine.run_until_idle()
+    back = h.records.clusters.get("baseline", h.fleet.named("store-2").id)
+    assert (back.state, back.applied_revision) == (ClusterState.HEALTHY, GOOD)
+    catch_ups = [r for r in h.records.rollouts.list("baseline") if r.trigger.kind == "catch-up"]
+    assert len(catch_ups) == 1 and catch_ups[0].state is RolloutState.SUCCEEDED
+    assert asyncio.run(catch_up_reconnected(client, h.world.rt)) == []

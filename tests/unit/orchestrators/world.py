@@ -9,10 +9,12 @@ in-process engine runs it all on a virtual clock: no HTTP, no sleeping.
 
 from __future__ import annotations
 
+import base64
 import fnmatch
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +29,11 @@ from orchestrators import rollout, track, wave
 from shared.adapters.fleet import WriteOutcome
 from shared.adapters.publisher import DisabledPublisher
 from shared.cluster import Cluster, Connectivity
-from shared.errors import TransientError
+from shared.errors import NotFound, TransientError
 from shared.health import FluxStatus, Health, assess
+from shared.secrets import Secret
 from shared.settings import Settings, StoreSettings
+from shared.sourceauth import SecretRef
 from shared.store import Records, StoreUnavailable, TrackRecord
 from shared.store.sqlite import SqliteStore
 from shared.trackspec import FleetSelection, validate_track_spec
@@ -53,9 +57,12 @@ def cluster_id(name: str) -> str:
 @dataclass
 class FakeConfiguration:
     body: dict[str, Any]
+    """What was written, write-only `configurationProtectedSettings` aside."""
     written: float
     """Virtual epoch seconds of the write."""
     previous_commit: str | None = None
+    protected: dict[str, str] = field(default_factory=dict)
+    modified_by: str = "arcwave"
 
     @property
     def commit(self) -> str | None:
@@ -99,6 +106,8 @@ class FakeFleet:
         self.slow: dict[str, float] = {}
         self.failing: list[tuple[str, str]] = [("bad0", "canary-*")]
         self.outage: tuple[float, float] | None = None
+        self.private: dict[str, str] = {}
+        """Source URL → the SSH private key Flux needs to fetch it."""
         self.regressed: set[str] = set()
         """Clusters whose workloads broke after they reconciled (Non-Compliant from now on)."""
         self.writes: list[Write] = []
@@ -156,8 +165,32 @@ class FakeFleet:
             return None
         props = dict(config.body.get("properties", {}))
         commit = config.commit
-        settled = self.clock.time() >= config.written + self._reconcile(cluster)
-        if commit is None:
+        system = {"lastModifiedBy": config.modified_by, "lastModifiedByType": "Application"}
+        reconciled_at = config.written + self._reconcile(cluster)
+        settled = self.clock.time() >= reconciled_at
+        if settled and not self._fetchable(config):
+            props.update(
+                provisioningState="Succeeded",
+                complianceState="Non-Compliant",
+                sourceSyncedCommitId=None,
+                statusUpdatedAt=datetime.fromtimestamp(reconciled_at, UTC).isoformat(),
+                statuses=[
+                    {
+                        "kind": "GitRepository",
+                        "name": name,
+                        "complianceState": "Non-Compliant",
+                        "statusConditions": [
+                            {
+                                "type": "Ready",
+                                "status": "False",
+                                "reason": "AuthenticationFailed",
+                                "message": "ssh: handshake failed: ssh: unable to authenticate",
+                            }
+                        ],
+                    }
+                ],
+            )
+        elif commit is None:
             props.update(provisioningState="Succeeded", complianceState="Compliant")
         elif settled and cluster.connectivity is Connectivity.CONNECTED:
             failing = cluster.name in self.regressed or any(
@@ -176,7 +209,14 @@ class FakeFleet:
                 sourceSyncedCommitId=f"main/{synced}" if synced else None,
                 complianceState="Pending",
             )
-        return {"properties": props}
+        return {"properties": props, "systemData": system}
+
+    def _fetchable(self, config: FakeConfiguration) -> bool:
+        url = (config.body["properties"].get("gitRepository") or {}).get("url")
+        if url not in self.private:
+            return True
+        key = base64.b64encode(self.private[url].encode()).decode()
+        return config.protected.get("sshPrivateKey") == key
 
     def read_configurations(
         self, cluster_ids: Sequence[str], name: str
@@ -208,25 +248,59 @@ class FakeFleet:
             )
         return None
 
-    def apply(self, cluster_id_: str, name: str, body: dict[str, Any]) -> WriteOutcome:
+    def put(self, cluster_id_: str, name: str, body: dict[str, Any]) -> WriteOutcome:
         cluster = self.cluster(cluster_id_)
         refused = self._refused(cluster_id_)
         if refused is not None:
             return refused
         before = cluster.configurations.get(name)
+        props = dict(body.get("properties", {}))
+        protected = props.pop("configurationProtectedSettings", None) or {}
         config = FakeConfiguration(
-            body=body,
+            body={**body, "properties": props},
             written=self.clock.time(),
             previous_commit=before.commit if before else None,
+            protected=dict(protected),
         )
         cluster.configurations[name] = config
         self.writes.append(Write(self.clock.time(), cluster.name, "PUT", config.commit))
-        return WriteOutcome(cluster_id=cluster_id_, ok=True, message="applied")
+        return WriteOutcome(cluster_id=cluster_id_, ok=True, message="written")
 
-    def apply_many(
+    def patch(self, cluster_id_: str, name: str, body: dict[str, Any]) -> WriteOutcome:
+        """A merge patch of the configuration: what it does not name stays."""
+        cluster = self.cluster(cluster_id_)
+        refused = self._refused(cluster_id_)
+        if refused is not None:
+            return refused
+        before = cluster.configurations.get(name)
+        if before is None:
+            return WriteOutcome(
+                cluster_id=cluster_id_, ok=False, error="NotFound", message="absent"
+            )
+        props = dict(body.get("properties", {}))
+        protected = {
+            **before.protected,
+            **(props.pop("configurationProtectedSettings", None) or {}),
+        }
+        config = FakeConfiguration(
+            body={**before.body, "properties": _merged(before.body["properties"], props)},
+            written=self.clock.time(),
+            previous_commit=before.commit,
+            protected=protected,
+        )
+        cluster.configurations[name] = config
+        self.writes.append(Write(self.clock.time(), cluster.name, "PATCH", config.commit))
+        return WriteOutcome(cluster_id=cluster_id_, ok=True, message="patched")
+
+    def put_many(
         self, cluster_ids: Sequence[str], name: str, body: dict[str, Any], **_: Any
     ) -> list[WriteOutcome]:
-        return [self.apply(c, name, body) for c in cluster_ids]
+        return [self.put(c, name, body) for c in cluster_ids]
+
+    def patch_many(
+        self, cluster_ids: Sequence[str], name: str, body: dict[str, Any], **_: Any
+    ) -> list[WriteOutcome]:
+        return [self.patch(c, name, body) for c in cluster_ids]
 
     def remove(self, cluster_id_: str, name: str) -> WriteOutcome:
         cluster = self.cluster(cluster_id_)
@@ -239,6 +313,34 @@ class FakeFleet:
             )
         self.writes.append(Write(self.clock.time(), cluster.name, "DELETE", None))
         return WriteOutcome(cluster_id=cluster_id_, ok=True, message="deleted")
+
+
+def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """JSON merge patch (RFC 7396): null removes, objects merge, anything else replaces."""
+    merged = dict(base)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class FakeSecrets:
+    """Key Vault for the tests: named secrets, each read counted."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.reads = 0
+
+    def read(self, ref: SecretRef) -> Secret:
+        self.reads += 1
+        if ref.secret not in self.values:
+            raise NotFound(f"Key Vault secret '{ref.secret}' does not exist")
+        value = self.values[ref.secret]
+        return Secret(value=value, version=hashlib.sha256(value.encode()).hexdigest()[:8])
 
 
 class FaultyStore:
@@ -274,11 +376,13 @@ class World:
         self.view = Records(inner, now=clock.utcnow)
         """The same store, always reachable: what a test reads."""
         settings = Settings(store=StoreSettings(kind="sqlite", sqlite_path=state / "arcwave.db"))
+        self.secrets = FakeSecrets()
         self.rt = Runtime(
             settings=settings,
             records=self.records,
             fleet=self.fleet,  # type: ignore[arg-type]
             publisher=DisabledPublisher(),
+            secrets=self.secrets,
             now=clock.utcnow,
         )
 

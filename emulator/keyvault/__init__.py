@@ -1,0 +1,1 @@
+"""A Key Vault stand-in: ``GET /secrets/{name}[/{version}]`` with Key Vault's challenge auth."""
