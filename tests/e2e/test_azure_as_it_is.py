@@ -175,9 +175,13 @@ def test_a_scope_change_is_refused_then_re_created_cluster_by_cluster(tmp_path: 
 
 
 def test_a_cluster_that_reconnects_is_caught_up_with_no_event_at_all(tmp_path: Path) -> None:
-    with running_stack(tmp_path, faults={"offline": ["store-3"]}) as stack:
+    slow = {"slow": [{"clusters": "canary-*", "factor": 20}]}
+    with running_stack(tmp_path, faults=slow) as stack:
         assert register(stack)[0] == 201
-        detail = wait(stack, start(stack, GOOD))
+        rollout_id = start(stack, GOOD)
+        time.sleep(1)  # the canaries are reconciling: store-3 drops off mid-rollout
+        stack.emulator.control.set_connectivity("store-3", "Offline")
+        detail = wait(stack, rollout_id)
         assert detail["state"] == "Succeeded"
         assert "store-3" not in {w["cluster"] for w in stack.writes()}
         stack.emulator.control.set_connectivity("store-3", "Connected")
