@@ -1,16 +1,31 @@
-"""The arcwave function app: builds the DFApp and registers each blueprint. Nothing else."""
+"""The arcwave function app: checks settings, builds the DFApp, registers blueprints."""
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import advance, observe, plan, publish, record, recovery, restore
+from activities import advance, observe, plan, record, recovery, restore
 from orchestrators import rollout, track, wave
-from triggers import api, events, flux, git, health, openapi, reconcile, sweep, watch
+from shared.runtime import check_settings_at_start
+from triggers import (
+    events,
+    flux,
+    git,
+    health,
+    openapi,
+    reconcile,
+    rollouts,
+    sweep,
+    tracks,
+    watch,
+)
+
+check_settings_at_start()  # a bad setting stops the app here, naming the setting
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(health.bp)
-app.register_functions(api.bp)
+app.register_functions(tracks.bp)
+app.register_functions(rollouts.bp)
 app.register_functions(git.bp)
 app.register_functions(flux.bp)
 app.register_functions(events.bp)
@@ -27,4 +42,3 @@ app.register_functions(observe.bp)
 app.register_functions(restore.bp)
 app.register_functions(record.bp)
 app.register_functions(recovery.bp)
-app.register_functions(publish.bp)

@@ -20,16 +20,21 @@ from datetime import datetime
 
 import azure.durable_functions as df
 
-from activities.contracts import ADVANCE, AdvanceResult, WaveRef, failure_reasons, held_reason
 from activities.observe import judge, merged
-from activities.runtime import Runtime, control_of, failing_fast, runtime
 from activities.writer import ConfigurationWriter
 from shared.adapters.fleet import WriteOutcome
+from shared.contracts.activities import (
+    ADVANCE,
+    AdvanceResult,
+    WaveRef,
+    failure_reasons,
+    hold,
+)
 from shared.desired import restorable
 from shared.errors import TransientError
 from shared.planner import window_size
 from shared.reasons import Reason
-from shared.revision import short_revision
+from shared.runtime import Runtime, act, control_of
 from shared.states import ClusterState
 from shared.store import ClusterRecord, RestorePoint
 from shared.trackspec import OfflinePolicy, TrackSpec
@@ -48,8 +53,8 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
     leftovers = [r for r in records if r.state is ClusterState.APPLYING]
     records = merged(records, writer.write(leftovers))
     judged = [r for r in records if r.state.is_open and r.state is not ClusterState.APPLYING]
-    records = merged(records, judge(rt, spec, judged))
-    held = held_reason(control_of(rollout))
+    records = merged(records, judge(rt, spec, judged, catch_up=rollout.is_catch_up))
+    held = hold(control_of(rollout))
     allowed = wave.max_failures.floor_of(len(records))
     spent = budget_spent(sum(r.state.counts_as_failure for r in records), allowed)
     window = Window(max(1, window_size(wave, len(records))), wave.per_site_concurrency)
@@ -120,14 +125,7 @@ class _Writer:
         connectivity = self.rt.fleet.connectivity([r.cluster_id for r in chosen])
         now = self.now()
         skipped = [
-            r.model_copy(
-                update={
-                    "state": ClusterState.SKIPPED,
-                    "reason": Reason.SKIPPED_OFFLINE,
-                    "message": "offline: left for catch-up (offline: skip)",
-                    "settled_at": now,
-                }
-            )
+            r.skipped_offline("offline: left for catch-up (offline: skip)", now)
             for r in chosen
             if (status := connectivity.get(r.cluster_id)) is not None and status.is_offline
         ]
@@ -155,16 +153,7 @@ class _Writer:
         ]
 
     def ahead(self, record: ClusterRecord) -> ClusterRecord:
-        return record.model_copy(
-            update={
-                "state": ClusterState.APPLYING,
-                "reason": Reason.PROGRESSING,
-                "message": f"writing {short_revision(self.revision)}",
-                "desired_revision": self.revision,
-                "written_at": self.now(),
-                "settled_at": None,
-            }
-        )
+        return record.applying(self.revision, self.now())
 
     def write(self, records: list[ClusterRecord]) -> list[ClusterRecord]:
         """Write `records` (recorded Applying first); their new records. Raises
@@ -181,33 +170,14 @@ class _Writer:
                 done.append(self._recreating(record, written.remember, now))
             elif outcome.ok:
                 done.append(
-                    record.model_copy(
-                        update={
-                            **written.remember,
-                            "state": ClusterState.PROGRESSING,
-                            "reason": Reason.REVISION_APPLIED,
-                            "message": f"pinned to {short_revision(self.revision)}"
-                            + (
-                                " (pin moved; nothing else touched)"
-                                if written.how == "patch"
-                                else ""
-                            ),
-                        }
+                    record.pinned(
+                        self.revision, now, patched=written.how == "patch", **written.remember
                     )
                 )
             elif outcome.error in ("Transient", "Throttled"):
                 retry.append(outcome)
             else:
-                done.append(
-                    record.model_copy(
-                        update={
-                            "state": ClusterState.FAILED,
-                            "reason": Reason.APPLY_FAILED,
-                            "message": outcome.message,
-                            "settled_at": now,
-                        }
-                    )
-                )
+                done.append(record.failed(Reason.APPLY_FAILED, outcome.message, now))
         if done:
             self.rt.records.clusters.save_wave(done)
         if retry:
@@ -222,23 +192,18 @@ class _Writer:
         """A re-create under way: still Applying, unless its deadline passed."""
         configuration = self.spec.configuration
         if record.written_at is not None and now >= record.written_at + self.spec.progress_deadline:
-            return record.model_copy(
-                update={
-                    "state": ClusterState.FAILED,
-                    "reason": Reason.PROGRESS_DEADLINE_EXCEEDED,
-                    "message": "re-create did not finish: the old configuration is still being "
-                    "deleted",
-                    "settled_at": now,
-                }
+            return record.failed(
+                Reason.PROGRESS_DEADLINE_EXCEEDED,
+                "re-create did not finish: the old configuration is still being deleted",
+                now,
             )
-        return record.model_copy(
-            update={
-                **remember,
-                "state": ClusterState.APPLYING,
-                "reason": Reason.PROGRESSING,
-                "message": f"re-creating with scope {configuration.scope.value}, namespace "
-                f"{configuration.namespace}: waiting for Azure to delete the old configuration",
-            }
+        return record.moved(
+            ClusterState.APPLYING,
+            Reason.PROGRESSING,
+            f"re-creating with scope {configuration.scope.value}, namespace "
+            f"{configuration.namespace}: waiting for Azure to delete the old configuration",
+            now,
+            **remember,
         )
 
     def report_foreign(self, rollout_id: str, records: list[ClusterRecord]) -> None:
@@ -262,11 +227,7 @@ class _Writer:
     def leave_unwritten(self, pending: list[ClusterRecord], wave: str) -> list[ClusterRecord]:
         """The wave failed before these were written: say so on each."""
         message = f"not written: wave '{wave}' spent its failure budget first"
-        fresh = [
-            r.model_copy(update={"reason": Reason.FAILURE_BUDGET_EXCEEDED, "message": message})
-            for r in pending
-            if r.message != message
-        ]
+        fresh = [r.unwritten(message) for r in pending if r.message != message]
         if fresh:
             self.rt.records.clusters.save_wave(fresh)
         return fresh
@@ -274,8 +235,7 @@ class _Writer:
 
 @bp.activity_trigger(input_name="ref", activity=ADVANCE)
 def advance_wave(ref: WaveRef) -> AdvanceResult:
-    with failing_fast():
-        return advance(runtime(), ref)
+    return act(advance, ref)
 
 
 def _source_of(configuration: dict[str, object]) -> str:

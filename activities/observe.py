@@ -17,22 +17,20 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities.contracts import OBSERVE, ObserveRequest, ObserveResult, failure_reasons
-from activities.runtime import Runtime, control_of, failing_fast, runtime
 from shared.adapters.fleet import DIRECT_READ_LIMIT
 from shared.cluster import Connectivity
+from shared.contracts.activities import OBSERVE, ObserveRequest, ObserveResult, failure_reasons
 from shared.desired import desired_configuration
 from shared.drift import differences, modified_by
 from shared.health import FluxStatus, Health, assess
 from shared.reasons import Reason
+from shared.runtime import Runtime, act, control_of
 from shared.states import ClusterState, HealthState, RestoreKind
 from shared.store import ClusterRecord
 from shared.trackspec import OfflinePolicy, TrackSpec
 
 log = logging.getLogger("arcwave.activities.observe")
 bp = df.Blueprint()
-
-Change = dict[str, Any]
 
 
 def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
@@ -42,7 +40,8 @@ def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
     if req["recheck"]:
         changed = recheck(rt, spec, records)
     else:
-        changed = judge(rt, spec, [r for r in records if r.state.is_open])
+        watched = [r for r in records if r.state.is_open]
+        changed = judge(rt, spec, watched, catch_up=rollout.is_catch_up)
     final = merged(records, changed)
     counts = Counter(r.state.value for r in final)
     settled = not any(r.state.is_open for r in final)
@@ -61,8 +60,11 @@ def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
     )
 
 
-def judge(rt: Runtime, spec: TrackSpec, watched: list[ClusterRecord]) -> list[ClusterRecord]:
-    """Read the clusters in flight, record every changed verdict; the records that changed."""
+def judge(
+    rt: Runtime, spec: TrackSpec, watched: list[ClusterRecord], *, catch_up: bool
+) -> list[ClusterRecord]:
+    """Read the clusters in flight, record every changed verdict; the records that changed.
+    A catch-up's healthy clusters are `CaughtUp`."""
     if not watched:
         return []
     health = read(rt, spec, watched)
@@ -71,9 +73,11 @@ def judge(rt: Runtime, spec: TrackSpec, watched: list[ClusterRecord]) -> list[Cl
     changed = []
     for record in watched:
         passed = record.written_at is not None and now >= record.written_at + deadline
-        update = verdict(record, health[record.cluster_id], spec.offline, passed)
-        if update:
-            changed.append(settling(record, update, now))
+        judged = verdict(record, health[record.cluster_id], spec.offline, passed, now)
+        if judged is not None and catch_up and judged.state is ClusterState.HEALTHY:
+            judged = judged.moved(judged.state, Reason.CAUGHT_UP, judged.message, now)
+        if judged is not None:
+            changed.append(judged)
     if changed:
         rt.records.clusters.save_wave(changed)
     return changed
@@ -85,12 +89,9 @@ def recheck(rt: Runtime, spec: TrackSpec, records: list[ClusterRecord]) -> list[
     health = read(rt, spec, healthy)
     now = rt.now()
     changed = [
-        settling(
-            record,
-            failed(
-                Reason.REGRESSED_DURING_SOAK,
-                f"not healthy after soak: {health[record.cluster_id].message}",
-            ),
+        record.failed(
+            Reason.REGRESSED_DURING_SOAK,
+            f"not healthy after soak: {health[record.cluster_id].message}",
             now,
         )
         for record in healthy
@@ -105,14 +106,6 @@ def merged(records: list[ClusterRecord], changed: list[ClusterRecord]) -> list[C
     """`records` with the changed ones in their place."""
     by_id = {r.id: r for r in records} | {r.id: r for r in changed}
     return list(by_id.values())
-
-
-def settling(record: ClusterRecord, update: Change, now: datetime) -> ClusterRecord:
-    """`record` changed by `update`, stamped `settled_at` when it leaves flight."""
-    state = update.get("state", record.state)
-    if record.state.is_open and not state.is_open:
-        update = {**update, "settled_at": now}
-    return record.model_copy(update=update)
 
 
 def read(rt: Runtime, spec: TrackSpec, records: list[ClusterRecord]) -> dict[str, Health]:
@@ -204,67 +197,54 @@ def restored_health(record: ClusterRecord, body: dict[str, Any] | None) -> Healt
 
 
 def verdict(
-    record: ClusterRecord, health: Health, offline: OfflinePolicy, deadline_passed: bool
-) -> Change | None:
-    """The change to `record` that `health` calls for, or None."""
+    record: ClusterRecord,
+    health: Health,
+    offline: OfflinePolicy,
+    deadline_passed: bool,
+    now: datetime,
+) -> ClusterRecord | None:
+    """`record` as `health` leaves it, or None when nothing changed."""
     if record.state is ClusterState.ROLLING_BACK:
         if health.state is HealthState.HEALTHY:
-            return {
-                "state": ClusterState.ROLLED_BACK,
-                "reason": Reason.ROLLED_BACK,
-                "message": health.message,
-                "applied_revision": record.desired_revision,
-            }
+            return record.rolled_back(health.message, now)
         if health.state is HealthState.FAILED or deadline_passed:
-            return {
-                "state": ClusterState.ROLLBACK_FAILED,
-                "reason": Reason.ROLLBACK_FAILED,
-                "message": f"restore did not reach health: {health.message}",
-            }
-        return progress(record, health)
+            return record.rollback_failed(f"restore did not reach health: {health.message}", now)
+        return progress(record, health, now)
     if health.state is HealthState.HEALTHY:
-        return {
-            "state": ClusterState.HEALTHY,
-            "reason": health.reason,
-            "message": health.message,
-            "applied_revision": record.desired_revision,
-        }
+        return record.healthy(health.reason, health.message, now)
     if health.state is HealthState.FAILED:
-        return failed(health.reason, health.message)
+        return record.failed(health.reason, health.message, now)
     if health.state is HealthState.OFFLINE:
         if offline is OfflinePolicy.SKIP:
-            return {
-                "state": ClusterState.SKIPPED,
-                "reason": Reason.SKIPPED_OFFLINE,
-                "message": "went offline after the write: left for catch-up",
-            }
+            return record.skipped_offline("went offline after the write: left for catch-up", now)
         if offline is OfflinePolicy.FAIL:
-            return failed(Reason.CLUSTER_OFFLINE, health.message)
+            return record.failed(Reason.CLUSTER_OFFLINE, health.message, now)
         if deadline_passed:
-            return failed(Reason.PROGRESS_DEADLINE_EXCEEDED, f"still offline: {health.message}")
-        return {"state": ClusterState.OFFLINE, "reason": health.reason, "message": health.message}
+            return record.failed(
+                Reason.PROGRESS_DEADLINE_EXCEEDED, f"still offline: {health.message}", now
+            )
+        if (record.state, record.reason, record.message) == (
+            ClusterState.OFFLINE,
+            health.reason,
+            health.message,
+        ):
+            return None
+        return record.offline(health.reason, health.message, now)
     if deadline_passed:
-        return failed(
-            Reason.PROGRESS_DEADLINE_EXCEEDED, f"not healthy by the deadline: {health.message}"
+        return record.failed(
+            Reason.PROGRESS_DEADLINE_EXCEEDED, f"not healthy by the deadline: {health.message}", now
         )
-    return progress(record, health)
+    return progress(record, health, now)
 
 
-def progress(record: ClusterRecord, health: Health) -> Change | None:
-    if record.state is ClusterState.ROLLING_BACK:
-        state, reason = ClusterState.ROLLING_BACK, Reason.ROLLING_BACK
-    else:
-        state, reason = ClusterState.PROGRESSING, health.reason
-    if (record.state, record.reason, record.message) == (state, reason, health.message):
+def progress(record: ClusterRecord, health: Health, now: datetime) -> ClusterRecord | None:
+    """`record` still on its way, or None when Flux said nothing new."""
+    moved = record.progressing(health.reason, health.message, now)
+    if (moved.state, moved.reason, moved.message) == (record.state, record.reason, record.message):
         return None
-    return {"state": state, "reason": reason, "message": health.message}
-
-
-def failed(reason: Reason, message: str) -> Change:
-    return {"state": ClusterState.FAILED, "reason": reason, "message": message}
+    return moved
 
 
 @bp.activity_trigger(input_name="request", activity=OBSERVE)
 def observe_wave(request: ObserveRequest) -> ObserveResult:
-    with failing_fast():
-        return observe(runtime(), request)
+    return act(observe, request)

@@ -10,11 +10,11 @@ import logging
 
 import azure.durable_functions as df
 
-from activities.contracts import PLAN, PlanRequest, PlanResult, WaveBrief
-from activities.runtime import Runtime, failing_fast, runtime
+from shared.contracts.activities import PLAN, PlanRequest, PlanResult, WaveBrief
 from shared.planner import plan_rollout
 from shared.quantities import CountOrPercent
 from shared.reasons import Reason
+from shared.runtime import Runtime, act
 from shared.states import ClusterState
 from shared.store import ClusterRecord, RolloutRecord, cluster_key
 from shared.trackspec import TrackSpec, Wave
@@ -121,5 +121,4 @@ def catch_up_spec(spec: TrackSpec) -> TrackSpec:
 
 @bp.activity_trigger(input_name="ref", activity=PLAN)
 def plan_rollout_activity(ref: PlanRequest) -> PlanResult:
-    with failing_fast():
-        return plan(runtime(), ref)
+    return act(plan, ref)

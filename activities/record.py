@@ -12,10 +12,10 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities.contracts import READ_CONTROL, RECORD, Control, ProgressRecord, RolloutRef
-from activities.runtime import Runtime, control_of, failing_fast, runtime
+from shared.contracts.activities import READ_CONTROL, RECORD, Control, ProgressRecord, RolloutRef
 from shared.events import EventType, lifecycle_event
 from shared.reasons import Reason
+from shared.runtime import Runtime, act, control_of
 from shared.states import ClusterState, RolloutState, WaveState
 from shared.store import Conflict, RolloutRecord, TrackRecord, Trigger, WaveStatus
 
@@ -89,6 +89,7 @@ def _create(rt: Runtime, step: ProgressRecord, now: Any) -> None:
                 track=step["track"],
                 revision=step["revision"],
                 trigger=Trigger.model_validate(step["trigger"]),
+                clusters=step.get("clusters") or None,
                 created_at=now,
                 updated_at=now,
             )
@@ -146,11 +147,9 @@ def read(rt: Runtime, ref: RolloutRef) -> Control:
 
 @bp.activity_trigger(input_name="ref", activity=READ_CONTROL)
 def read_control(ref: RolloutRef) -> Control:
-    with failing_fast():
-        return read(runtime(), ref)
+    return act(read, ref)
 
 
 @bp.activity_trigger(input_name="step", activity=RECORD)
 def record_progress(step: ProgressRecord) -> Control:
-    with failing_fast():
-        return record(runtime(), step)
+    return act(record, step)

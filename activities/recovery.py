@@ -9,9 +9,9 @@ recovery that reads here what the rollout changed, records `Failed` and applies 
 
 import azure.durable_functions as df
 
-from activities.contracts import RECOVERY, RecoveryBrief, RolloutRef
 from activities.restore import written_by
-from activities.runtime import Runtime, failing_fast, runtime
+from shared.contracts.activities import RECOVERY, RecoveryBrief, RolloutRef
+from shared.runtime import Runtime, act
 
 bp = df.Blueprint()
 
@@ -30,5 +30,4 @@ def read_recovery(rt: Runtime, ref: RolloutRef) -> RecoveryBrief:
 
 @bp.activity_trigger(input_name="ref", activity=RECOVERY)
 def read_recovery_activity(ref: RolloutRef) -> RecoveryBrief:
-    with failing_fast():
-        return read_recovery(runtime(), ref)
+    return act(read_recovery, ref)

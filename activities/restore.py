@@ -19,7 +19,9 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities.contracts import (
+from activities.writer import ConfigurationWriter
+from shared.adapters.fleet import WriteOutcome
+from shared.contracts.activities import (
     RESTORE,
     UNRESTORED,
     Counts,
@@ -28,12 +30,9 @@ from activities.contracts import (
     UnrestoredRequest,
     describe_restore,
 )
-from activities.runtime import Runtime, failing_fast, runtime
-from activities.writer import ConfigurationWriter
-from shared.adapters.fleet import WriteOutcome
 from shared.errors import TransientError
-from shared.reasons import Reason
 from shared.revision import short_revision
+from shared.runtime import Runtime, act
 from shared.states import ClusterState, RestoreKind
 from shared.store import ClusterRecord
 
@@ -77,16 +76,7 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
                 )
             else:
                 tally["failed"] += 1
-                updated.append(
-                    record.model_copy(
-                        update={
-                            "state": ClusterState.ROLLBACK_FAILED,
-                            "reason": Reason.ROLLBACK_FAILED,
-                            "message": outcome.message,
-                            "settled_at": rt.now(),
-                        }
-                    )
-                )
+                updated.append(record.rollback_failed(outcome.message, rt.now()))
     if updated:
         rt.records.clusters.save_wave(updated)
     if transient:
@@ -163,18 +153,7 @@ def _restoring(
         RestoreKind.ORIGINAL: "putting back the configuration found before arcwave's first write",
         RestoreKind.REMOVAL: "removing the configuration arcwave created",
     }
-    return record.model_copy(
-        update={
-            **remember,
-            "state": ClusterState.ROLLING_BACK,
-            "reason": Reason.ROLLING_BACK,
-            "message": messages[kind],
-            "desired_revision": target,
-            "restoring": kind,
-            "written_at": rt.now(),
-            "settled_at": None,
-        }
-    )
+    return record.being_restored(kind, target, messages[kind], rt.now(), **remember)
 
 
 def mark_unrestored(rt: Runtime, req: UnrestoredRequest) -> Counts:
@@ -189,17 +168,7 @@ def mark_unrestored(rt: Runtime, req: UnrestoredRequest) -> Counts:
         if r.state is ClusterState.ROLLING_BACK or (r.id in unrestored and r.state not in settled)
     ]
     now = rt.now()
-    marked = [
-        r.model_copy(
-            update={
-                "state": ClusterState.ROLLBACK_FAILED,
-                "reason": Reason.ROLLBACK_FAILED,
-                "message": f"rollback could not run: {req['error']}",
-                "settled_at": now,
-            }
-        )
-        for r in left
-    ]
+    marked = [r.rollback_failed(f"rollback could not run: {req['error']}", now) for r in left]
     if marked:
         rt.records.clusters.save_wave(marked)
     by_id = {r.id: r for r in records} | {r.id: r for r in marked}
@@ -208,11 +177,9 @@ def mark_unrestored(rt: Runtime, req: UnrestoredRequest) -> Counts:
 
 @bp.activity_trigger(input_name="request", activity=RESTORE)
 def restore_wave(request: RestoreRequest) -> RestoreResult:
-    with failing_fast():
-        return restore(runtime(), request)
+    return act(restore, request)
 
 
 @bp.activity_trigger(input_name="request", activity=UNRESTORED)
 def mark_unrestored_wave(request: UnrestoredRequest) -> Counts:
-    with failing_fast():
-        return mark_unrestored(rt=runtime(), req=request)
+    return act(mark_unrestored, request)

@@ -15,9 +15,9 @@ The writer returns what happened per cluster; callers record it.
 from dataclasses import dataclass, field
 from typing import Any
 
-from activities.runtime import Runtime
 from shared.adapters.fleet import WriteOutcome
 from shared.desired import desired_configuration, pin_patch, shape, with_secrets
+from shared.runtime import Runtime
 from shared.secrets import Secret
 from shared.store import ClusterRecord
 from shared.trackspec import TrackSpec
@@ -115,8 +115,8 @@ class ConfigurationWriter:
         ]
 
     def _patches(self, records: list[ClusterRecord], revision: str) -> list[Written]:
-        outcomes = self.rt.fleet.patch_many(
-            [r.cluster_id for r in records], self.name, pin_patch(self.spec, revision)
+        outcomes = self.rt.fleet.write_many(
+            [r.cluster_id for r in records], self.name, pin_patch(self.spec, revision), patch=True
         )
         remember = self.placement()
         return [Written(r, o, "patch", remember) for r, o in zip(records, outcomes, strict=True)]
@@ -125,6 +125,6 @@ class ConfigurationWriter:
         if not records:
             return []
         body = with_secrets(desired_configuration(self.spec, revision), self.spec, self.secrets())
-        outcomes = self.rt.fleet.put_many([r.cluster_id for r in records], self.name, body)
+        outcomes = self.rt.fleet.write_many([r.cluster_id for r in records], self.name, body)
         remember = self.placement()
         return [Written(r, o, "put", remember) for r, o in zip(records, outcomes, strict=True)]

@@ -141,7 +141,7 @@ def writes(tmp: Path, count: int) -> None:
         body = desired_configuration(spec(), HEAD)  # type: ignore[arg-type]
         start = time.perf_counter()
         for chunk in range(0, len(ids), 50):
-            for outcome in fleet.put_many(ids[chunk : chunk + 50], "bench", body):
+            for outcome in fleet.write_many(ids[chunk : chunk + 50], "bench", body):
                 assert outcome.ok, outcome.message
         elapsed = time.perf_counter() - start
         log = requests.get(

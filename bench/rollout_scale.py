@@ -27,7 +27,7 @@ from devhost.testing import DevHost
 from shared.settings import StoreSettings
 from shared.states import RolloutState
 from shared.store import Records, TrackRecord, open_store
-from shared.store.records import utc_now
+from shared.times import utc_now
 from shared.trackspec import validate_track_spec
 
 SUB = "00000000-0000-0000-0000-000000000001"

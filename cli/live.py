@@ -17,6 +17,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from shared.revision import short_revision
 from shared.states import ClusterState, RolloutState
 
 FINAL = frozenset(
@@ -95,7 +96,7 @@ class RolloutView:
 
     def __rich__(self) -> RenderableType:
         detail = self.detail
-        revision = str(detail.get("revision") or "")[:7]
+        revision = short_revision(str(detail.get("revision") or ""))
         elapsed = time.monotonic() - self.started
         head = Text.assemble(
             ("state ", "dim"),

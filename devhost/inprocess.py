@@ -55,24 +55,21 @@ import asyncio
 import json
 import os
 import random
-import tempfile
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from devhost.config import HostConfig
 from devhost.durable.api import status_payload
 from devhost.durable.clock import VirtualClock
-from devhost.durable.engine import TERMINAL_STATES, Engine, EngineError
+from devhost.durable.engine import Engine
 from devhost.durable.history import EventType, fmt_status_time
 from devhost.durable.store import Store
+from devhost.harness import TERMINAL, Harness
 from devhost.loader import FunctionIndex
 
 STATE_FILE = "devhost.sqlite3"
-TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 DEFAULT_MAX_STEPS = 10_000
 DEFAULT_MAX_VIRTUAL_SECONDS = 30 * 24 * 3600.0
 
@@ -85,8 +82,11 @@ class RunawayError(InProcessError):
     """A run used up its step or virtual-time budget without getting there."""
 
 
-class InProcessEngine:
-    """The durable engine driven step by step on a virtual clock."""
+class InProcessEngine(Harness):
+    """The durable engine driven step by step on a virtual clock.
+
+    `close()` releases the engine's thread pools, the state file and the event loop.
+    """
 
     def __init__(
         self,
@@ -99,11 +99,8 @@ class InProcessEngine:
         max_virtual_seconds: float = DEFAULT_MAX_VIRTUAL_SECONDS,
         seed: int = 0,
     ) -> None:
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if state_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="devhost-inprocess-")
-            state_dir = self._tmp.name
-        state = Path(state_dir)
+        super().__init__()
+        state = self._state_folder(state_dir, "devhost-inprocess-")
         self.clock = clock or VirtualClock()
         self.max_steps = max_steps
         self.max_virtual_seconds = max_virtual_seconds
@@ -116,6 +113,7 @@ class InProcessEngine:
         )
         rng = random.Random(seed)
         store = Store(state / STATE_FILE, clock=self.clock)
+        self._opened.callback(store.close)
         self.engine = Engine(
             config,
             index,
@@ -123,29 +121,9 @@ class InProcessEngine:
             clock=self.clock,
             new_id=lambda: uuid.UUID(int=rng.getrandbits(128), version=4).hex,
         )
+        self._opened.callback(self.engine.close)
         self._loop = asyncio.new_event_loop()
-
-    # lifecycle -------------------------------------------------------------------------------
-    def __enter__(self) -> InProcessEngine:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release the state file, the engine's thread pools and the event loop (idempotent)."""
-        if self._loop.is_closed():
-            return
-        self.engine.close()
-        self.engine.store.close()
-        self._loop.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
+        self._opened.callback(self._loop.close)
 
     # the Durable client ----------------------------------------------------------------------
     def start(self, name: str, instance_id: str | None = None, input: Any = None) -> str:
@@ -167,12 +145,9 @@ class InProcessEngine:
 
     def status(self, instance_id: str, *, history: bool = False) -> dict[str, Any]:
         """The status JSON the Durable HTTP API answers; EngineError(404) for an unknown id."""
-        inst = self.engine.store.get_instance(instance_id)
-        if inst is None:
-            raise EngineError(404, f"No instance with ID '{instance_id}' was found.")
         return status_payload(
             self.engine,
-            inst,
+            self.engine.instance(instance_id),
             show_input=True,
             show_history=history,
             show_history_output=history,
@@ -185,7 +160,7 @@ class InProcessEngine:
     @property
     def instance_ids(self) -> list[str]:
         """Every instance in the store, sub-orchestrations included, sorted."""
-        return [row["instance_id"] for row in self.engine.store.query_instances()]
+        return [row.instance_id for row in self.engine.store.query_instances()]
 
     # driving ---------------------------------------------------------------------------------
     def step(self) -> bool:
@@ -230,7 +205,7 @@ class InProcessEngine:
 
     def _status_of(self, instance_id: str) -> str | None:
         inst = self.engine.store.get_instance(instance_id)
-        return None if inst is None else str(inst["status"])
+        return None if inst is None else inst.status.value
 
     def _drive(
         self,
@@ -294,9 +269,9 @@ class InProcessEngine:
     def _report(self, headline: str) -> str:
         """The headline plus the virtual time and every unfinished instance, for the test log."""
         unfinished = [
-            f"  {row['instance_id']} ({row['name']}): {row['status']}"
+            f"  {row.instance_id} ({row.name}): {row.status}"
             for row in self.engine.store.query_instances()
-            if row["status"] not in TERMINAL_STATES
+            if not row.finished
         ]
         counts = self.engine.store.counts()
         lines = [

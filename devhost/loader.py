@@ -65,6 +65,11 @@ class FunctionIndex:
     entities: dict[str, FunctionSpec] = field(default_factory=dict)
 
 
+def missing_function(name: str, kind: str) -> str:
+    """The host's message for a name that is no `kind` ("activity", "orchestrator") function."""
+    return f"The function '{name}' doesn't exist, is disabled, or is not an {kind} function."
+
+
 def _find_app(module: Any, path: Path) -> func.FunctionRegister:
     apps = [v for v in vars(module).values() if isinstance(v, func.FunctionRegister)]
     if not apps:

@@ -26,28 +26,22 @@ def _is_int(v: str, bits: int) -> bool:
     return -limit <= int(v) < limit
 
 
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    """A constraint that holds when `parse` accepts the value (raises no ValueError)."""
+
+    def check(v: str) -> bool:
+        try:
+            parse(v)
+        except ValueError:
+            return False
+        return True
+
+    return check
+
+
 def _is_float(v: str) -> bool:
-    try:
-        float(v)
-    except ValueError:
-        return False
-    return v.strip().lower() not in {"nan", "inf", "-inf", "infinity", "-infinity"}
-
-
-def _is_guid(v: str) -> bool:
-    try:
-        uuid.UUID(v)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_datetime(v: str) -> bool:
-    try:
-        datetime.fromisoformat(v)
-    except ValueError:
-        return False
-    return True
+    finite = v.strip().lower() not in {"nan", "inf", "-inf", "infinity", "-infinity"}
+    return finite and _parses(float)(v)
 
 
 _SIMPLE: dict[str, Callable[[str], bool]] = {
@@ -55,11 +49,11 @@ _SIMPLE: dict[str, Callable[[str], bool]] = {
     "long": lambda v: _is_int(v, 64),
     "alpha": lambda v: bool(re.fullmatch(r"[A-Za-z]+", v)),
     "bool": lambda v: v.lower() in {"true", "false"},
-    "guid": _is_guid,
+    "guid": _parses(uuid.UUID),
     "double": _is_float,
     "float": _is_float,
     "decimal": _is_float,
-    "datetime": _is_datetime,
+    "datetime": _parses(datetime.fromisoformat),
 }
 
 

@@ -10,6 +10,7 @@ and restart it on the same state; a restart reuses the port, so URLs handed out 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -17,27 +18,38 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+from devhost.harness import TERMINAL, Harness
 
 _LISTENING = re.compile(r"devhost: listening on (http://\S+)")
 _ROOT = Path(__file__).resolve().parent.parent
-TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 # devhost is on loopback: never send its requests through an HTTP(S)_PROXY from the environment
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+_LINUX = sys.platform.startswith("linux")
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the parent process dies."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class DevHostError(RuntimeError):
     """devhost did not start or stop as expected; the message includes its output."""
 
 
-class DevHost:
-    """A devhost subprocess serving one function app folder."""
+class DevHost(Harness):
+    """A devhost subprocess serving one function app folder.
+
+    A `with` block starts it; `close()` stops it and removes a temporary state folder.
+    """
 
     def __init__(
         self,
@@ -48,46 +60,45 @@ class DevHost:
         *,
         host: str = "127.0.0.1",
         start_timeout: float = 30.0,
+        log_path: str | os.PathLike[str] | None = None,
+        keep_out: tuple[str, ...] = (),
+        die_with_parent: bool = False,
     ) -> None:
+        """`log_path`: where its output goes (default `STATE/devhost.log`). `keep_out`:
+        prefixes of this process's environment variables the child does not inherit (`env`
+        still reaches it). `die_with_parent`: the child gets SIGTERM when this process dies,
+        however it dies (Linux only; it runs code in the child before exec, so use it from a
+        parent that runs no other threads)."""
+        super().__init__()
         self.app_dir = Path(app_dir).resolve()
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if state_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="devhost-")
-            state_dir = self._tmp.name
-        self.state_dir = Path(state_dir).resolve()
+        self.state_dir = self._state_folder(state_dir, "devhost-").resolve()
         self.port = port
         self.host = host
         self.env = dict(env or {})
         self.function_key = self.env.get("DEVHOST_FUNCTION_KEY") or secrets.token_urlsafe(16)
         self.start_timeout = start_timeout
         self.base_url = ""
-        self.log_path = self.state_dir / "devhost.log"
+        self.log_path = Path(log_path) if log_path is not None else self.state_dir / "devhost.log"
+        self.keep_out = keep_out
+        self.die_with_parent = die_with_parent
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
+        self._opened.callback(self.stop)
 
     # lifecycle -----------------------------------------------------------------------------
-    def __enter__(self) -> DevHost:
+    def _on_enter(self) -> None:
         self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
 
     def start(self) -> None:
         """Start (or restart) the subprocess and wait until /admin/host/status answers 200."""
         if self._proc is not None and self._proc.poll() is None:
             raise DevHostError("devhost is already running; stop() or kill() it first")
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.env, "DEVHOST_FUNCTION_KEY": self.function_key}
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(self.keep_out)}
+        env = {**inherited, **self.env, "DEVHOST_FUNCTION_KEY": self.function_key}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
         env.setdefault("PYTHONUNBUFFERED", "1")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self._log_offset = self.log_path.stat().st_size
         port = self.port
@@ -109,6 +120,7 @@ class DevHost:
             stderr=subprocess.STDOUT,
             env=env,
             cwd=str(self.app_dir),
+            preexec_fn=_die_with_parent if self.die_with_parent and _LINUX else None,
         )
         log.close()
         self._wait_ready()
@@ -152,6 +164,11 @@ class DevHost:
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
+
+    @property
+    def alive(self) -> bool:
+        """Whether the subprocess is running (it may still be starting)."""
+        return self._proc is not None and self._proc.poll() is None
 
     @property
     def pid(self) -> int | None:

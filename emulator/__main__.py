@@ -12,11 +12,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from emulator.ready import READY_MSG
 from emulator.scenario import load_scenario
 from emulator.server import init, start
 from emulator.tls import ensure_certificate
 
-READY_MSG = "emulator ready on {endpoint}"
 CERT_MSG = "certificate: {path} (pass connection_verify={path})"
 
 

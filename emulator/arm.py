@@ -133,3 +133,17 @@ def page(request: web.Request, items: list[dict[str, Any]], page_size: int) -> d
 def base_url(request: web.Request) -> str:
     """The scheme and authority the client used, for links the emulator hands out."""
     return f"{request.scheme}://{request.host}"
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch, as ARM applies a PATCH: ``null`` removes a key, objects
+    merge, the rest replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result

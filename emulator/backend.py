@@ -8,64 +8,38 @@ forward; the ticker calls it and so does every request, so answers never lag the
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Literal
 
-from emulator.arm import CLUSTER_RESOURCE_TYPE, FLUX_RESOURCE_TYPE, now_iso
+from emulator.arm import CLUSTER_RESOURCE_TYPE, FLUX_RESOURCE_TYPE, merge_patch, now_iso
 from emulator.connectedclusters.models import ConnectedCluster, cluster_key
 from emulator.events import EventSink
 from emulator.exceptions import Conflict
 from emulator.faults import Faults, selector_matches
-from emulator.flux import (
-    AUTHENTICATION_FAILED,
-    Outcome,
-    ReconcileQueue,
-    apply_outcome,
-    failed_kustomization,
-    mark_pending,
-    resolve_revision,
-    source_auth_error,
-)
+from emulator.flux import Outcome, apply_outcome, failed_kustomization, mark_pending
 from emulator.fluxconfigurations.exceptions import (
     DELETING_MSG,
     CreateOnlyPropertyChanged,
     FluxConfigurationBeingDeleted,
 )
 from emulator.fluxconfigurations.models import SUSPENDED, FluxConfiguration
-from emulator.fluxconfigurations.validation import merge_patch, validate_properties
+from emulator.fluxconfigurations.validation import validate_properties
 from emulator.keyvault.models import Vault
+from emulator.operations import Operation, Operations
+from emulator.private_sources import AUTHENTICATION_FAILED, source_auth_error
+from emulator.reconcile_queue import ReconcileQueue
+from emulator.revisions import resolve_revision
 from emulator.scenario import ClusterSpec, FaultsSpec, FluxSpec, OciRevisionForm, Scenario
 from emulator.throttle import ArmThrottle, GraphQuota
 
 Clock = Callable[[], float]
 Key = tuple[str, str, str]
 CLUSTER_EXISTS_MSG = "cluster '{name}' already exists in resource group '{group}'"
-MAX_OPERATIONS = 50_000
 OUT_OF_BAND_USER = "someone@contoso.com"
-
-
-@dataclass
-class Operation:
-    """An ARM async operation behind an ``Azure-AsyncOperation`` URL."""
-
-    id: str
-    cluster_key: Key
-    configuration: str
-    kind: Literal["write", "delete"]
-    done_at: float
-    status: str = "InProgress"
-    started_at: str = field(default_factory=now_iso)
-    ended_at: str | None = None
-
-    def finish(self, status: str = "Succeeded") -> None:
-        self.status = status
-        self.ended_at = now_iso()
 
 
 class Backend:
@@ -82,9 +56,7 @@ class Backend:
         self.rng = random.Random(scenario.seed)
         self.flux: FluxSpec = scenario.flux.model_copy(deep=True)
         self.clusters: dict[Key, ConnectedCluster] = {}
-        self.operations: dict[str, Operation] = {}
-        self._op_heap: list[tuple[float, int, str]] = []
-        self._op_seq = itertools.count()
+        self.operations = Operations()
         self._blocked_deletes: dict[Key, list[str]] = {}
         self.writes: list[dict[str, Any]] = []
         self.vault = Vault(scenario.key_vault.secrets)
@@ -256,13 +228,8 @@ class Backend:
     ) -> Operation:
         done_at = self.clock() + self.scenario.arm.operation_seconds
         operation = Operation(str(uuid.uuid4()), cluster.key, config.name.lower(), kind, done_at)
-        self.operations[operation.id] = operation
-        heapq.heappush(self._op_heap, (done_at, next(self._op_seq), operation.id))
-        if len(self.operations) > MAX_OPERATIONS:
-            oldest = next(iter(self.operations))
-            self.operations.pop(oldest)
         self.dirty = True
-        return operation
+        return self.operations.add(operation)
 
     def _finish_write(self, operation: Operation) -> None:
         operation.finish()
@@ -324,20 +291,16 @@ class Backend:
     def advance(self, now: float | None = None) -> None:
         """Finish due operations and run due reconciles."""
         now = self.clock() if now is None else now
-        while self._op_heap and self._op_heap[0][0] <= now:
-            _, _, op_id = heapq.heappop(self._op_heap)
-            operation = self.operations.get(op_id)
-            if operation is None or operation.status != "InProgress":
-                continue
+        for operation in self.operations.due(now):
             if operation.kind == "write":
                 self._finish_write(operation)
                 self.dirty = True
+                continue
+            cluster = self.clusters.get(operation.cluster_key)
+            if cluster is not None and not cluster.online:
+                self._blocked_deletes.setdefault(cluster.key, []).append(operation.id)
             else:
-                cluster = self.clusters.get(operation.cluster_key)
-                if cluster is not None and not cluster.online:
-                    self._blocked_deletes.setdefault(cluster.key, []).append(op_id)
-                else:
-                    self._finish_delete(operation)
+                self._finish_delete(operation)
         for key, name in self.queue.pop_due(now):
             self._reconcile(key, name)
 

@@ -20,7 +20,7 @@ middleware turns the exception into ARM's error body::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 AUTH_MISSING_MSG = "Authentication failed. The 'Authorization' header is missing."
 AUTH_INVALID_MSG = (
@@ -54,8 +54,8 @@ UNAVAILABLE_MSG = "The service is currently unavailable. Please retry after {sec
 class ArmError(Exception):
     """An ARM error response: ``{"error": {"code", "message", "target"?, "details"?}}``."""
 
-    CODE = "BadRequest"
-    STATUS = 400
+    code: ClassVar[str] = "BadRequest"
+    status: ClassVar[int] = 400
 
     def __init__(
         self,
@@ -71,14 +71,6 @@ class ArmError(Exception):
         self.details = details or []
         self.headers = headers or {}
 
-    @property
-    def code(self) -> str:
-        return self.CODE
-
-    @property
-    def status(self) -> int:
-        return self.STATUS
-
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.target is not None:
@@ -89,60 +81,60 @@ class ArmError(Exception):
 
 
 class BadRequest(ArmError):
-    CODE = "BadRequest"
-    STATUS = 400
+    code = "BadRequest"
+    status = 400
 
 
 class AuthenticationFailed(ArmError):
-    CODE = "AuthenticationFailed"
-    STATUS = 401
+    code = "AuthenticationFailed"
+    status = 401
 
 
 class MissingApiVersionParameter(ArmError):
-    CODE = "MissingApiVersionParameter"
-    STATUS = 400
+    code = "MissingApiVersionParameter"
+    status = 400
 
 
 class InvalidApiVersionParameter(ArmError):
-    CODE = "InvalidApiVersionParameter"
-    STATUS = 400
+    code = "InvalidApiVersionParameter"
+    status = 400
 
 
 class InvalidRequestContent(ArmError):
-    CODE = "InvalidRequestContent"
-    STATUS = 400
+    code = "InvalidRequestContent"
+    status = 400
 
 
 class ResourceNotFound(ArmError):
-    CODE = "ResourceNotFound"
-    STATUS = 404
+    code = "ResourceNotFound"
+    status = 404
 
 
 class ParentResourceNotFound(ArmError):
-    CODE = "ParentResourceNotFound"
-    STATUS = 404
+    code = "ParentResourceNotFound"
+    status = 404
 
 
 class InvalidResourceType(ArmError):
-    CODE = "InvalidResourceType"
-    STATUS = 404
+    code = "InvalidResourceType"
+    status = 404
 
 
 class Conflict(ArmError):
-    CODE = "Conflict"
-    STATUS = 409
+    code = "Conflict"
+    status = 409
 
 
 class TooManyRequests(ArmError):
-    CODE = "TooManyRequests"
-    STATUS = 429
+    code = "TooManyRequests"
+    status = 429
 
 
 class InternalServerError(ArmError):
-    CODE = "InternalServerError"
-    STATUS = 500
+    code = "InternalServerError"
+    status = 500
 
 
 class ServiceUnavailable(ArmError):
-    CODE = "ServiceUnavailable"
-    STATUS = 503
+    code = "ServiceUnavailable"
+    status = 503

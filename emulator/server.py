@@ -61,8 +61,8 @@ METHOD_NOT_ALLOWED_MSG = "The requested resource does not support http method '{
 
 
 class MethodNotAllowed(ArmError):
-    CODE = "HttpMethodNotAllowed"
-    STATUS = 405
+    code = "HttpMethodNotAllowed"
+    status = 405
 
 
 def _authenticate(request: web.Request) -> None:

@@ -7,6 +7,7 @@ server certificate and its own trust anchor, which is why it carries ``CA:TRUE``
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import ssl
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 CERT_FILE = "cert.pem"
 KEY_FILE = "key.pem"
 VALIDITY = timedelta(days=30)
+KEY_USAGES = frozenset({"digital_signature", "key_agreement", "key_cert_sign"})
+"""Sign handshakes (and itself, being its own trust anchor) and agree keys (ECDHE)."""
 
 
 @dataclass(frozen=True)
@@ -88,22 +91,15 @@ def _self_signed(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=True,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
+
+
+def _key_usage() -> x509.KeyUsage:
+    """``KeyUsage`` with :data:`KEY_USAGES` on and every other usage it names off."""
+    usages = inspect.signature(x509.KeyUsage).parameters
+    return x509.KeyUsage(**{usage: usage in KEY_USAGES for usage in usages})

@@ -10,21 +10,12 @@ the rollout ends `Failed` with reason `StepFailed`.
 History per step stays bounded: a 30-minute horizon with a 2-minute cap is about 20 attempts.
 """
 
-import re
 from datetime import timedelta
-from typing import Any, TypedDict
+from typing import Any
 
-from activities.contracts import NON_RETRYABLE
 from orchestrators.listener import Listener, Step
-
-
-class RetryPolicy(TypedDict):
-    """From the app settings `ARCWAVE_RETRY_*` (docs/settings.md), passed in with each job."""
-
-    firstSeconds: float
-    maxIntervalSeconds: float
-    horizonSeconds: float
-
+from shared.contracts.activities import NON_RETRYABLE
+from shared.contracts.orchestrations import RetryPolicy, failure_text
 
 DEFAULT_RETRY = RetryPolicy(firstSeconds=5.0, maxIntervalSeconds=120.0, horizonSeconds=1800.0)
 
@@ -79,23 +70,3 @@ def call(
             yield from listener.sleep(wake, wake_on=())
             continue
         return result
-
-
-_PREFIX = re.compile(r"^(Activity|Orchestrator) function '[^']*' failed:\s*")
-_MARK = re.compile(rf"^(NonRetryableError:\s*)?{NON_RETRYABLE}:\s*")
-
-
-def failure_text(failure: BaseException, limit: int = 300) -> str:
-    """One readable line from a durable task failure (`"{Reason} \\n {Details}"`).
-
-    devhost and Azure word the reason differently (`Activity function 'x' failed: T: msg`;
-    the Python worker adds `Exception: T: msg` and a stack), so this keeps the exception's own
-    line and drops the wrapping.
-    """
-    text = str(failure)
-    marker = text.find("Exception: ")
-    line = text[marker + len("Exception: ") :] if marker >= 0 else text
-    line = line.strip().splitlines()[0] if line.strip() else type(failure).__name__
-    line = _MARK.sub("", _PREFIX.sub("", line.strip()))
-    line = " ".join(line.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"

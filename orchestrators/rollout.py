@@ -18,85 +18,37 @@ changed. Every decision is recorded with its reason; orchestrations pass names a
 """
 
 from datetime import timedelta
-from typing import NotRequired, TypedDict
 
 import azure.durable_functions as df
 
-from activities.contracts import (
+from orchestrators import retry
+from orchestrators.closing import Closing
+from orchestrators.listener import Step
+from orchestrators.retry import StepFailed
+from orchestrators.rollout_steps import Stop, count
+from orchestrators.steps import read_control, wait_for_control
+from shared.contracts.activities import (
     OBSERVE,
     PLAN,
-    RECOVERY,
-    UNRESTORED,
-    Control,
-    Counts,
+    Hold,
     ObserveRequest,
     ObserveResult,
     PlanRequest,
     PlanResult,
-    ProgressRecord,
-    RecoveryBrief,
-    RolloutRef,
-    UnrestoredRequest,
     WaveBrief,
-    describe_restore,
-    held_reason,
+    hold,
+    stops,
 )
-from orchestrators import retry
-from orchestrators.common import (
-    CONTROL_EVENT,
-    ROLLOUT,
-    WAVE,
-    Timing,
-    read_control,
-    record,
-    wait_for_control,
-)
-from orchestrators.listener import Listener, Step
-from orchestrators.retry import StepFailed, failure_text
-from orchestrators.wave import WaveJob, WaveOutcome
+from shared.contracts.orchestrations import ROLLOUT, RolloutJob, WaveJob
 from shared.events import EventType
 from shared.gates import judge
 from shared.names import wave_instance
 from shared.quantities import CountOrPercent
 from shared.reasons import Reason
 from shared.revision import short_revision
-from shared.states import ClusterState, RolloutState, WaveState
+from shared.states import RolloutState, WaveState
 
 bp = df.Blueprint()
-
-
-class RolloutJob(TypedDict):
-    rolloutId: str
-    track: str
-    revision: str
-    trigger: dict[str, str]
-    timing: Timing
-    clusters: list[str] | None
-    """A catch-up of these clusters only."""
-    recover: NotRequired[str]
-    """Close the rollout instead of running it: its orchestration ended this way."""
-
-
-class RolloutOutcome(TypedDict):
-    rolloutId: str
-    state: str
-    reason: str
-
-
-class Stop(Exception):
-    """A safe point found the rollout must end: `kind` says why."""
-
-    def __init__(self, kind: str, actor: str = "operator") -> None:
-        super().__init__(kind)
-        self.kind = kind
-        self.actor = actor
-
-
-def count(n: int, noun: str) -> str:
-    """`1 wave`, `3 waves`, `2 clusters`."""
-    if n == 1:
-        return f"1 {noun}"
-    return f"{n} {noun}es" if noun.endswith(("ch", "s")) else f"{n} {noun}s"
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=ROLLOUT)
@@ -118,28 +70,9 @@ def rollout_orchestrator(context: df.DurableOrchestrationContext) -> Step:
     return outcome
 
 
-class Run:
-    """The steps of one rollout, as the runbook names them.
-
-    Every yield goes through `listener`, which keeps the operator's `control` events from
-    getting lost between waits; every activity call rides out outages (`orchestrators.retry`).
-    """
-
-    def __init__(self, context: df.DurableOrchestrationContext, job: RolloutJob) -> None:
-        self.context = context
-        self.job = job
-        self.ref = RolloutRef(
-            rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"]
-        )
-        self.listener = Listener(context, CONTROL_EVENT)
-        self.policy = job["timing"]["retry"]
-        self.control: Control | None = None
-        self.pauses = 0
-        self.changed: list[str] = []
-        """Waves this rollout began writing, in order."""
-        self.on_failure = "halt"
-
-    # -- the runbook ---------------------------------------------------------------------
+class Run(Closing):
+    """The runbook of one rollout, step by step (the module docstring); how it ends when it
+    does not succeed is `Closing`'s."""
 
     def execute(self) -> Step:
         job = self.job
@@ -151,6 +84,7 @@ class Run:
             event=EventType.ROLLOUT_STARTED,
             revision=job["revision"],
             trigger=job["trigger"],
+            clusters=job.get("clusters"),
         )
         request = PlanRequest(
             rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"]
@@ -188,27 +122,23 @@ class Run:
                 if verdict.passed and wave["soakSeconds"] > 0:
                     counts, failures = yield from self.soak(wave)
                     verdict = judge(counts, budget, failures)
-                if not verdict.passed:
-                    yield from self.wave_step(
-                        wave,
-                        "failed",
-                        verdict.reason,
-                        verdict.message,
-                        WaveState.FAILED,
-                        counts=counts,
-                        event=EventType.WAVE_FAILED,
-                    )
-                    outcome = yield from self.fail(wave["name"], verdict.message)
-                    return outcome
+                state, event = (
+                    (WaveState.SUCCEEDED, EventType.WAVE_SUCCEEDED)
+                    if verdict.passed
+                    else (WaveState.FAILED, EventType.WAVE_FAILED)
+                )
                 yield from self.wave_step(
                     wave,
-                    "succeeded",
+                    "succeeded" if verdict.passed else "failed",
                     verdict.reason,
                     verdict.message,
-                    WaveState.SUCCEEDED,
+                    state,
                     counts=counts,
-                    event=EventType.WAVE_SUCCEEDED,
+                    event=event,
                 )
+                if not verdict.passed:
+                    outcome = yield from self.fail(wave["name"], verdict.message)
+                    return outcome
         except Stop as stop:
             outcome = yield from self.stopped(stop)
             return outcome
@@ -224,89 +154,14 @@ class Run:
         )
         return self.outcome(RolloutState.SUCCEEDED, Reason.ROLLOUT_SUCCEEDED)
 
-    def give_up(self, failure: StepFailed) -> Step:
-        """A step failed for good: record it, then apply onFailure to what was changed."""
-        why = str(failure)
-        yield from self.step("step-failed", Reason.STEP_FAILED, why)
-        outcome = yield from self.close_failed(why, Reason.STEP_FAILED)
-        return outcome
-
-    def recover(self, how: str) -> Step:
-        """Close a rollout whose orchestration ended without recording its end."""
-        brief: RecoveryBrief = yield from retry.call(
-            self.listener, RECOVERY, self.ref, self.policy, scope="recovery"
-        )
-        if RolloutState(brief["state"]).is_terminal:
-            return self.outcome(RolloutState(brief["state"]), Reason.ORCHESTRATION_LOST)
-        self.changed = brief["changed"]
-        self.on_failure = brief["onFailure"]
-        why = f"its orchestration ended without recording the end ({how})"
-        yield from self.step("orchestration-lost", Reason.ORCHESTRATION_LOST, why)
-        outcome = yield from self.close_failed(why, Reason.ORCHESTRATION_LOST)
-        return outcome
-
-    def close_failed(self, why: str, reason: Reason) -> Step:
-        if self.on_failure == "rollback" and self.changed:
-            outcome = yield from self.roll_back(why, state=RolloutState.FAILED, reason=reason)
-            return outcome
-        left = "; halted, clusters left as they are" if self.changed else "; nothing was changed"
-        outcome = yield from self.finish(
-            RolloutState.FAILED, reason, f"{why}{left}", EventType.ROLLOUT_FAILED
-        )
-        return outcome
-
-    def finish(
-        self, state: RolloutState, reason: Reason, message: str, event: EventType, key: str = ""
-    ) -> Step:
-        """Record the rollout's end; its outcome."""
-        yield from self.step(key or "finished", reason, message, state=state, event=event)
-        return self.outcome(state, reason)
-
-    # -- steps ---------------------------------------------------------------------------
-
-    def step(self, key: str, reason: Reason, message: str, **fields: object) -> Step:
-        step: ProgressRecord = {
-            "rolloutId": self.job["rolloutId"],
-            "track": self.job["track"],
-            "key": key,
-            "reason": reason.value,
-            "message": message,
-        }
-        for name, value in fields.items():
-            step[name] = getattr(value, "value", value)  # type: ignore[literal-required]
-        self.control = yield from record(self.listener, step, self.policy)
-        return self.control
-
-    def wave_step(
-        self,
-        wave: WaveBrief,
-        key: str,
-        reason: Reason,
-        message: str,
-        wave_state: WaveState,
-        *,
-        counts: Counts | None = None,
-        state: RolloutState | None = None,
-        event: EventType | None = None,
-    ) -> Step:
-        fields: dict[str, object] = {"wave": wave["name"], "waveState": wave_state}
-        if counts is not None:
-            fields["counts"] = counts
-        if state is not None:
-            fields["state"] = state
-        if event is not None:
-            fields["event"] = event
-        control = yield from self.step(f"wave/{wave['name']}/{key}", reason, message, **fields)
-        return control
-
     def safe_point(self) -> Step:
         """Hold here while paused; raise `Stop` when aborted or superseded."""
         control = self.control or (yield from read_control(self.listener, self.ref, self.policy))
         while True:
-            held = held_reason(control)
-            if held in ("aborted", "superseded"):
-                raise Stop(held)
-            if held != "paused":
+            held = hold(control)
+            if held is not None and held.stops:
+                raise Stop.held(held)
+            if held is not Hold.PAUSED:
                 return
             self.pauses += 1
             yield from self.step(
@@ -315,9 +170,9 @@ class Run:
                 "paused by an operator",
                 state=RolloutState.PAUSED,
             )
-            while held_reason(control) == "paused":
+            while hold(control) is Hold.PAUSED:
                 control = yield from wait_for_control(self.listener, self.ref, self.policy)
-            if held_reason(control) is None:
+            if hold(control) is None:
                 control = yield from self.step(
                     f"resumed/{self.pauses}",
                     Reason.RESUMED,
@@ -342,12 +197,12 @@ class Run:
             self.context.current_utc_datetime + timedelta(seconds=timeout) if timeout else None
         )
         while name not in control["approvals"]:
-            held = held_reason(control)
-            if held in ("aborted", "superseded"):
-                raise Stop(held)
+            stopping = stops(control)
+            if stopping is not None:
+                raise Stop.held(stopping)
             fresh = yield from wait_for_control(self.listener, self.ref, self.policy, give_up)
             if fresh is None:
-                raise Stop("approval-timeout", actor="arcwave")
+                raise Stop(Reason.APPROVAL_TIMED_OUT)
             control = fresh
         self.control = yield from self.wave_step(
             wave,
@@ -378,25 +233,8 @@ class Run:
         if outcome["failure"]:
             raise StepFailed.relayed(outcome["failure"])
         if outcome["stopped"]:
-            raise Stop(outcome["stopped"])
+            raise Stop.held(Hold(outcome["stopped"]))
         return outcome["counts"], outcome["failures"]
-
-    def wave(self, job: WaveJob, instance: str) -> Step:
-        """Run a wave sub-orchestration; a wave that fails outright reports as a failure."""
-        try:
-            outcome: WaveOutcome = yield from self.listener.call(
-                self.context.call_sub_orchestrator(WAVE, job, instance)
-            )
-        except Exception as failure:
-            error = failure_text(failure)
-            return WaveOutcome(
-                counts={},
-                stopped=None,
-                restore=None,
-                failure=str(StepFailed(WAVE, error, scope=f"wave '{job['wave']}'")),
-                failures={},
-            )
-        return outcome
 
     def soak(self, wave: WaveBrief) -> Step:
         """Wait out the soak time (an abort cuts it short), then look at the wave again."""
@@ -413,111 +251,11 @@ class Run:
             control = yield from wait_for_control(self.listener, self.ref, self.policy, end)
             if control is None:
                 break
-            held = held_reason(control)
-            if held in ("aborted", "superseded"):
-                raise Stop(held)
+            stopping = stops(control)
+            if stopping is not None:
+                raise Stop.held(stopping)
         request = ObserveRequest(**self.ref, wave=name, recheck=True)
         observed: ObserveResult = yield from retry.call(
             self.listener, OBSERVE, request, self.policy, scope=f"soak of wave '{name}'"
         )
         return observed["counts"], observed["failures"]
-
-    def fail(self, wave: str, why: str) -> Step:
-        if self.on_failure == "rollback" and self.changed:
-            outcome = yield from self.roll_back(f"wave '{wave}' failed: {why}")
-            return outcome
-        outcome = yield from self.finish(
-            RolloutState.FAILED,
-            Reason.FAILURE_BUDGET_EXCEEDED,
-            f"wave '{wave}' failed: {why}; halted",
-            EventType.ROLLOUT_FAILED,
-            key="failed",
-        )
-        return outcome
-
-    def roll_back(
-        self, why: str, *, state: RolloutState | None = None, reason: Reason | None = None
-    ) -> Step:
-        """Restore every wave this rollout changed, the last one first, and watch each.
-
-        `state` and `reason` end the rollout as given (Aborted, Failed) instead of by how the
-        rollback went; a wave whose rollback cannot run has its clusters marked as such."""
-        yield from self.step(
-            "rolling-back",
-            Reason.ROLLING_BACK,
-            f"{why}; rolling back {count(len(self.changed), 'wave')}",
-        )
-        failures = restored = 0
-        base = self.context.instance_id
-        for name in reversed(self.changed):
-            job = WaveJob(**self.ref, wave=name, timing=self.job["timing"], mode="restore")
-            outcome = yield from self.wave(job, wave_instance(base, name, rollback=True))
-            counts = outcome["counts"]
-            if outcome["failure"]:
-                request = UnrestoredRequest(**self.ref, wave=name, error=outcome["failure"])
-                counts = yield from retry.call(
-                    self.listener, UNRESTORED, request, self.policy, scope=f"wave '{name}'"
-                )
-                done = f"rollback could not run: {outcome['failure']}"
-            else:
-                done = describe_restore(outcome["restore"]) if outcome["restore"] else ""
-            wave_failed = counts.get(ClusterState.ROLLBACK_FAILED.value, 0)
-            wave_restored = counts.get(ClusterState.ROLLED_BACK.value, 0)
-            failures += wave_failed
-            restored += wave_restored
-            yield from self.step(
-                f"wave/{name}/rolled-back",
-                Reason.ROLLBACK_FAILED if wave_failed else Reason.ROLLED_BACK,
-                f"wave '{name}': {wave_restored} restored, {wave_failed} failed"
-                + (f" ({done})" if done else ""),
-                wave=name,
-                waveState=WaveState.ROLLED_BACK,
-                counts=counts,
-            )
-        if failures:
-            final = RolloutState.FAILED
-            message = f"{why}; rollback left {count(failures, 'cluster')} unrestored"
-            event = EventType.ROLLOUT_FAILED
-            final_reason = Reason.ROLLBACK_FAILED
-        else:
-            final = RolloutState.ROLLED_BACK
-            message = f"{why}; {count(restored, 'cluster')} restored"
-            event = EventType.ROLLOUT_ROLLED_BACK
-            final_reason = Reason.ROLLED_BACK
-        if state is not None:
-            final = state
-            event = EventType.ROLLOUT_ABORTED if state is RolloutState.ABORTED else event
-            if state is RolloutState.FAILED:
-                event = EventType.ROLLOUT_FAILED
-        outcome = yield from self.finish(final, reason or final_reason, message, event)
-        return outcome
-
-    def stopped(self, stop: Stop) -> Step:
-        if stop.kind == "superseded":
-            outcome = yield from self.finish(
-                RolloutState.SUPERSEDED,
-                Reason.SUPERSEDED,
-                "a newer revision replaces it",
-                EventType.ROLLOUT_SUPERSEDED,
-            )
-            return outcome
-        if stop.kind == "approval-timeout":
-            reason, why = Reason.APPROVAL_TIMED_OUT, "no approval in time"
-        else:
-            reason, why = Reason.ABORTED, "aborted by an operator"
-        control = yield from read_control(self.listener, self.ref, self.policy)
-        if control["rollback"] and self.changed:
-            outcome = yield from self.roll_back(why, state=RolloutState.ABORTED)
-            return outcome
-        outcome = yield from self.finish(
-            RolloutState.ABORTED,
-            reason,
-            f"{why}; clusters left as they are",
-            EventType.ROLLOUT_ABORTED,
-        )
-        return outcome
-
-    def outcome(self, state: RolloutState, reason: Reason) -> RolloutOutcome:
-        return RolloutOutcome(
-            rolloutId=self.job["rolloutId"], state=state.value, reason=reason.value
-        )

@@ -18,18 +18,20 @@ from typing import TypedDict
 import azure.durable_functions as df
 from azure.durable_functions.models.Task import TaskState
 
-from activities.contracts import ProgressRecord
-from orchestrators.common import (
+from orchestrators.listener import Listener, Step
+from orchestrators.retry import StepFailed
+from orchestrators.steps import record
+from shared.contracts.activities import ProgressRecord
+from shared.contracts.orchestrations import (
     REVISION_EVENT,
     ROLLOUT,
     TRACK,
     RevisionRequest,
-    record,
+    RolloutJob,
+    failure_text,
 )
-from orchestrators.listener import Listener, Step
-from orchestrators.retry import StepFailed, failure_text
-from orchestrators.rollout import RolloutJob
 from shared.names import recovery_instance
+from shared.queue import Received, TrackQueue
 from shared.reasons import Reason
 from shared.revision import short_revision
 from shared.states import RolloutState
@@ -41,17 +43,7 @@ class TrackState(TypedDict):
     track: str
     queue: list[RevisionRequest]
     seen: list[str]
-    """Requests already taken (`request_key`), newest last: a re-sent one is not run twice."""
-
-
-SEEN_KEPT = 50
-
-
-def request_key(request: RevisionRequest) -> str:
-    """What makes a request new: its rollout, or for a recovery also what was found (a later
-    look by the reconciliation is a new request)."""
-    recover = request.get("recover")
-    return request["rolloutId"] + (f":recover:{recover}" if recover else "")
+    """Requests already taken (`shared.queue.request_key`), newest last."""
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=TRACK)
@@ -59,35 +51,21 @@ def track_orchestrator(context: df.DurableOrchestrationContext) -> Step:
     state: TrackState = context.get_input() or TrackState(
         track=context.instance_id.removeprefix("track:"), queue=[], seen=[]
     )
-    track, queue, seen = state["track"], list(state["queue"]), list(state["seen"])[-SEEN_KEPT:]
+    track = state["track"]
+    pending = TrackQueue(queue=list(state["queue"]), seen=list(state["seen"])).kept()
     listener = Listener(context, REVISION_EVENT)
     running: RevisionRequest | None = None
 
     def receive() -> Step:
-        """Queue what arrived: catch-ups and recoveries in order; a revision replaces queued
-        revisions."""
-        for newer in listener.take(REVISION_EVENT):
-            known = {request_key(q) for q in queue} | set(seen)
-            if request_key(newer) in known:
-                continue  # a re-sent request
-            if newer.get("clusters") or newer.get("recover"):
-                queue.append(newer)
-                continue
-            for older in [q for q in queue if not _in_order(q)]:
-                queue.remove(older)
-                seen.append(request_key(older))  # never queued again, even when re-sent
-                why = f"{short_revision(newer['revision'])} is newer"
-                yield from _quietly(_mark(listener, track, older, why))
-            queue.append(newer)
-            if newer["supersede"] == "restart" and running and not _in_order(running):
-                yield from _quietly(_stop(listener, track, running, newer))
+        """Queue what arrived, and write down what it replaced or stops."""
+        received = pending.receive(listener.take(REVISION_EVENT), running)
+        yield from _announce(listener, track, received, running)
 
-    while not queue:
+    while not pending.queue:
         context.set_custom_status({"track": track, "idle": True})
         yield from listener.listen()
         yield from receive()
-    running = queue.pop(0)
-    seen.append(request_key(running))
+    running = pending.next()
     rid = running["rolloutId"]
     context.set_custom_status({"track": track, "rolloutId": rid, "revision": running["revision"]})
     job = RolloutJob(
@@ -114,51 +92,49 @@ def track_orchestrator(context: df.DurableOrchestrationContext) -> Step:
         while not (yield from listener.race(recovery)):
             yield from receive()
     yield from receive()
-    context.continue_as_new(TrackState(track=track, queue=queue, seen=seen[-SEEN_KEPT:]))
+    kept = pending.kept()
+    context.continue_as_new(TrackState(track=track, queue=kept.queue, seen=kept.seen))
 
 
-def _in_order(request: RevisionRequest) -> bool:
-    """Catch-ups and recoveries run in the order they came and never replace anything."""
-    return bool(request.get("clusters") or request.get("recover"))
-
-
-def _quietly(step: Step) -> Step:
-    """Run one of the track's own bookkeeping steps; a failure must not stop the track."""
-    try:
-        yield from step
-    except StepFailed:
-        return
-
-
-def _mark(listener: Listener, track: str, request: RevisionRequest, why: str) -> Step:
-    """A queued revision that will never run: say so on its own rollout record."""
-    yield from record(
-        listener,
-        ProgressRecord(
-            rolloutId=request["rolloutId"],
-            track=track,
+def _announce(
+    listener: Listener, track: str, received: Received, running: RevisionRequest | None
+) -> Step:
+    """Say on each rollout record what the revisions that arrived did to it: a queued revision
+    replaced by a newer one never runs; a running one superseded stops at its safe point."""
+    for older, newer in received.replaced:
+        why = f"{short_revision(newer['revision'])} is newer"
+        note = ProgressRecord(
             key="coalesced",
-            reason=Reason.SUPERSEDED.value,
             message=f"never started: {why}",
             state=RolloutState.SUPERSEDED.value,
-            revision=request["revision"],
-            trigger=request["trigger"],
-        ),
-        request["timing"]["retry"],
-    )
-
-
-def _stop(listener: Listener, track: str, running: RevisionRequest, newer: RevisionRequest) -> Step:
-    """supersede: restart — ask the running rollout to stop at its next safe point."""
-    yield from record(
-        listener,
-        ProgressRecord(
-            rolloutId=running["rolloutId"],
-            track=track,
-            key=f"superseded-by/{newer['rolloutId']}",
-            reason=Reason.SUPERSEDED.value,
-            message=f"{short_revision(newer['revision'])} supersedes it; stopping at a safe point",
+            revision=older["revision"],
+            trigger=older["trigger"],
+        )
+        yield from _superseded(listener, track, older, note, older)
+    stopping = received.stop_running
+    if stopping is not None and running is not None:
+        note = ProgressRecord(
+            key=f"superseded-by/{stopping['rolloutId']}",
+            message=f"{short_revision(stopping['revision'])} supersedes it; stopping at a safe "
+            "point",
             control={"superseded": True},
-        ),
-        newer["timing"]["retry"],
+        )
+        yield from _superseded(listener, track, running, note, stopping)
+
+
+def _superseded(
+    listener: Listener,
+    track: str,
+    request: RevisionRequest,
+    note: ProgressRecord,
+    timing_of: RevisionRequest,
+) -> Step:
+    """Write `note` (reason Superseded) on `request`'s rollout record. It is the track's own
+    bookkeeping: a failure to write it must not stop the track."""
+    step = ProgressRecord(
+        rolloutId=request["rolloutId"], track=track, reason=Reason.SUPERSEDED.value, **note
     )
+    try:
+        yield from record(listener, step, timing_of["timing"]["retry"])
+    except StepFailed:
+        return

@@ -17,51 +17,33 @@ only; cluster ids never enter it.
 """
 
 from datetime import timedelta
-from typing import TypedDict
 
 import azure.durable_functions as df
 
-from activities.contracts import (
+from orchestrators import retry
+from orchestrators.listener import Listener, Step
+from orchestrators.retry import StepFailed
+from orchestrators.steps import record, wait_for_control
+from shared.contracts.activities import (
     ADVANCE,
     OBSERVE,
     RESTORE,
     AdvanceResult,
     Counts,
+    Hold,
     ObserveRequest,
     ObserveResult,
+    ProgressRecord,
     RestoreResult,
-    RolloutRef,
     WaveRef,
-    held_reason,
+    hold,
+    rollout_ref,
 )
-from orchestrators import retry
-from orchestrators.common import CONTROL_EVENT, HEALTH_EVENT, WAVE, Timing, wait_for_control
-from orchestrators.listener import Listener, Step
-from orchestrators.retry import StepFailed
+from shared.contracts.orchestrations import CONTROL_EVENT, HEALTH_EVENT, WAVE, WaveJob, WaveOutcome
+from shared.reasons import Reason
+from shared.states import WaveState
 
 bp = df.Blueprint()
-
-
-class WaveJob(TypedDict):
-    rolloutId: str
-    track: str
-    revision: str
-    wave: str
-    timing: Timing
-    mode: str
-    """`rollout` or `restore`."""
-
-
-class WaveOutcome(TypedDict):
-    counts: Counts
-    stopped: str | None
-    """`aborted` or `superseded` when the wave stopped early."""
-    restore: RestoreResult | None
-    """What a rollback did, by kind (`mode: restore`)."""
-    failure: str | None
-    """A step failed for good: the wave ended without a verdict (`StepFailed`'s text)."""
-    failures: Counts
-    """Failed clusters by `Reason` value."""
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=WAVE)
@@ -82,9 +64,7 @@ class Wave:
     def __init__(self, context: df.DurableOrchestrationContext, job: WaveJob) -> None:
         self.context = context
         self.job = job
-        self.ref = RolloutRef(
-            rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"]
-        )
+        self.ref = rollout_ref(job)
         self.listener = Listener(context, HEALTH_EVENT, CONTROL_EVENT)
         self.policy = job["timing"]["retry"]
         self.scope = f"wave '{job['wave']}'"
@@ -92,6 +72,7 @@ class Wave:
     def roll(self) -> Step:
         """Advance the window until the wave settles (or is stopped)."""
         request = WaveRef(**self.ref, wave=self.job["wave"])
+        all_written = False
         while True:
             self._quiet()
             advanced: AdvanceResult = yield from retry.call(
@@ -107,12 +88,15 @@ class Wave:
             )
             if advanced["settled"]:
                 return self._outcome(advanced["counts"], failures=advanced["failures"])
-            held = advanced["held"]
-            if held in ("aborted", "superseded"):
+            if not all_written and advanced["pending"] == 0:
+                all_written = True
+                yield from self._all_written(advanced)
+            held = Hold(advanced["held"]) if advanced["held"] else None
+            if held is not None and held.stops:
                 return self._outcome(advanced["counts"], stopped=held)
-            if held == "paused" and advanced["inFlight"] == 0:
+            if held is Hold.PAUSED and advanced["inFlight"] == 0:
                 control = advanced["control"]
-                while held_reason(control) == "paused":
+                while hold(control) is Hold.PAUSED:
                     control = yield from wait_for_control(self.listener, self.ref, self.policy)
                 continue
             yield from self._nap()
@@ -136,6 +120,22 @@ class Wave:
                 )
             yield from self._nap()
 
+    def _all_written(self, advanced: AdvanceResult) -> Step:
+        """Say that every cluster of the wave is written and only verdicts are awaited."""
+        name = self.job["wave"]
+        step = ProgressRecord(
+            rolloutId=self.job["rolloutId"],
+            track=self.job["track"],
+            key=f"wave/{name}/written",
+            reason=Reason.REVISION_APPLIED.value,
+            message=f"every cluster of wave '{name}' written; waiting for Flux on "
+            f"{advanced['inFlight']}",
+            wave=name,
+            waveState=WaveState.PROGRESSING.value,
+            counts=advanced["counts"],
+        )
+        yield from record(self.listener, step, self.policy)
+
     def _quiet(self) -> None:
         """Forget the wake-ups that arrived before this look: it sees what they announced."""
         self.listener.take(HEALTH_EVENT)
@@ -151,10 +151,14 @@ class Wave:
         self,
         counts: Counts,
         *,
-        stopped: str | None = None,
+        stopped: Hold | None = None,
         restore: RestoreResult | None = None,
         failures: Counts | None = None,
     ) -> WaveOutcome:
         return WaveOutcome(
-            counts=counts, stopped=stopped, restore=restore, failure=None, failures=failures or {}
+            counts=counts,
+            stopped=stopped.value if stopped else None,
+            restore=restore,
+            failure=None,
+            failures=failures or {},
         )

@@ -6,6 +6,8 @@ status fields and defaults Azure fills in never count as drift.
 
 from typing import Any
 
+from shared.revision import short_revision
+
 _KUSTOMIZATION_FIELDS = ("path", "dependsOn", "prune", "force")
 
 
@@ -26,7 +28,9 @@ def differences(desired: dict[str, Any], actual: dict[str, Any]) -> list[str]:
             continue
         if (have_ref.get(pin) or "").lower() != (want_ref.get(pin) or "").lower():
             pinned = have_ref.get(pin)
-            found.append(f"pinned to {pinned[:7]}" if pinned else f"not pinned to a {pin}")
+            found.append(
+                f"pinned to {short_revision(pinned)}" if pinned else f"not pinned to a {pin}"
+            )
     if have_ref.get("branch") != want_ref.get("branch"):
         found.append(f"branch is '{have_ref.get('branch')}'")
     for field in ("scope", "namespace"):

@@ -41,24 +41,20 @@ def judge(
     allowed = max_failures.floor_of(total)
     healthy = counts.get(ClusterState.HEALTHY.value, 0)
     tail = f", {skipped} skipped offline" if skipped else ""
-    if failed > allowed:
-        return Verdict(
-            passed=False,
-            failed=failed,
-            allowed=allowed,
-            total=total,
-            reason=Reason.FAILURE_BUDGET_EXCEEDED,
-            message=f"{failed} of {total} clusters failed{why}, budget {max_failures} allows "
-            f"{allowed}{tail}",
-        )
-    within = f", {failed} failed{why} within budget {max_failures}" if failed else ""
+    passed = failed <= allowed
+    if passed:
+        within = f", {failed} failed{why} within budget {max_failures}" if failed else ""
+        message = f"{healthy} of {total} clusters healthy{within}{tail}"
+    else:
+        budget = f"budget {max_failures} allows {allowed}"
+        message = f"{failed} of {total} clusters failed{why}, {budget}{tail}"
     return Verdict(
-        passed=True,
+        passed=passed,
         failed=failed,
         allowed=allowed,
         total=total,
-        reason=Reason.WAVE_SUCCEEDED,
-        message=f"{healthy} of {total} clusters healthy{within}{tail}",
+        reason=Reason.WAVE_SUCCEEDED if passed else Reason.FAILURE_BUDGET_EXCEEDED,
+        message=message,
     )
 
 

@@ -214,7 +214,7 @@ def _progress_message(target_commit: str, flux: FluxStatus | None) -> str:
     ):
         return f"waiting for Flux to fetch {short}"
     if not revision_matches(target_commit, flux.source_synced_commit_id):
-        at = flux.synced_commit[:7] if flux.synced_commit else flux.source_synced_commit_id
+        at = flux.synced_commit or flux.source_synced_commit_id
         return f"Flux is at {short_revision(at)}, waiting for {short}"
     state = flux.compliance_state or "Unknown"
     return f"{state} at {short}, waiting for Compliant"

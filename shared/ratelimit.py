@@ -74,18 +74,10 @@ class TokenBucket:
 
 
 class BucketRegistry:
-    """One bucket per key (subscription id), created on first use."""
+    """One bucket per key (subscription id), made by `new_bucket` on first use."""
 
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._rate, self._burst = rate, burst
-        self._clock, self._sleep = clock, sleep
+    def __init__(self, new_bucket: Callable[[], TokenBucket]) -> None:
+        self._new_bucket = new_bucket
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
 
@@ -93,8 +85,7 @@ class BucketRegistry:
         with self._lock:
             bucket = self._buckets.get(key.lower())
             if bucket is None:
-                bucket = TokenBucket(self._rate, self._burst, clock=self._clock, sleep=self._sleep)
-                self._buckets[key.lower()] = bucket
+                bucket = self._buckets[key.lower()] = self._new_bucket()
             return bucket
 
 

@@ -46,6 +46,13 @@ CommitSha = Annotated[str, BeforeValidator(_validate_commit)]
 """A pydantic field type for a full, lower-cased commit sha."""
 
 
+def _stripped(text: object) -> str:
+    """A revision as text, stripped; `RevisionError` when it is not text at all."""
+    if not isinstance(text, str):
+        raise RevisionError(f"revision must be text, got {type(text).__name__}")
+    return text.strip()
+
+
 class Revision(WireModel):
     """One commit, and the branch it was seen on when the source said so."""
 
@@ -55,9 +62,7 @@ class Revision(WireModel):
     @classmethod
     def parse(cls, text: str) -> "Revision":
         """Read any of the three spellings; raise `RevisionError` naming the accepted forms."""
-        if not isinstance(text, str):
-            raise RevisionError(f"revision must be text, got {type(text).__name__}")
-        value = text.strip()
+        value = _stripped(text)
         if _SHA.fullmatch(value):
             return cls(commit=value.lower())
         branch, sep, sha = value.rpartition("@sha1:")
@@ -70,7 +75,7 @@ class Revision(WireModel):
     @property
     def short(self) -> str:
         """The first 7 characters, as people read commits."""
-        return self.commit[:7]
+        return short_revision(self.commit)
 
     def matches(self, other: "Revision | str") -> bool:
         """Whether `other` names the same commit (branches are not compared)."""
@@ -98,9 +103,7 @@ class OciRef(WireModel):
     @classmethod
     def parse(cls, text: str) -> "OciRef":
         """Read `tag`, `sha256:<hex>` or `tag@sha256:<hex>`; `RevisionError` otherwise."""
-        if not isinstance(text, str):
-            raise RevisionError(f"revision must be text, got {type(text).__name__}")
-        value = text.strip()
+        value = _stripped(text)
         tag, sep, digest = value.rpartition("@")
         if not sep:
             tag, digest = ("", value) if value.startswith("sha256:") else (value, "")

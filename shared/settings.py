@@ -1,12 +1,14 @@
 """arcwave's settings: one object read from the environment (app settings in Azure,
 `local.settings.json` under devhost).
 
-Missing or contradictory settings fail at start with `SettingsError`, whose message names the
-setting and the fix. Secrets are `SecretStr`: they never show in reprs, logs or errors.
+They are read once, when the app first needs them (`shared.runtime.runtime`); missing, malformed
+or contradictory settings raise `SettingsError`, whose message names the setting and the fix.
+Secrets are `SecretStr`: they never show in reprs, logs or errors.
 
 The names are a contract with infra/ and docs/settings.md lists each of them.
 """
 
+import math
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -92,7 +94,7 @@ class Settings(BaseModel):
             webhook_secrets=_webhook_secrets(read),
             flux_hmac_key=read.secret("ARCWAVE_FLUX_HMAC_KEY"),
             keyvault_url=read.url("ARCWAVE_KEYVAULT_URL", None),
-            poll_seconds=max(MIN_POLL_SECONDS, read.number("ARCWAVE_POLL_SECONDS", 10.0)),
+            poll_seconds=read.number("ARCWAVE_POLL_SECONDS", 10.0, at_least=MIN_POLL_SECONDS),
             retry=_retry(read),
         )
         if settings.eventgrid_key and not settings.eventgrid_endpoint:
@@ -224,15 +226,21 @@ class _Reader:
             allowed = " or ".join(repr(k.value) for k in kind)
             raise SettingsError(f"{name}={value!r}: use {allowed}") from None
 
-    def number(self, name: str, default: float, *, whole: bool = False) -> float:
+    def number(
+        self, name: str, default: float, *, whole: bool = False, at_least: float | None = None
+    ) -> float:
         value = self.text(name)
         if value is None:
             return default
+        kind = "a whole number" if whole else "a number"
         try:
             number = int(value) if whole else float(value)
         except ValueError:
-            kind = "a whole number" if whole else "a number"
             raise SettingsError(f"{name}={value!r} is not {kind}") from None
+        if not math.isfinite(number):
+            raise SettingsError(f"{name}={value!r} is not {kind}")
+        if at_least is not None and number < at_least:
+            raise SettingsError(f"{name}={value!r} must be at least {at_least:g}")
         if number <= 0:
             raise SettingsError(f"{name}={value!r} must be more than zero")
         return number

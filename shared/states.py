@@ -1,14 +1,10 @@
 """The states of rollouts, waves and clusters, and the health of one cluster for one revision.
 
 States say where a thing is; a `Reason` (shared.reasons) says why. Terminal states never
-change again, and operator commands apply only in the states listed in `COMMANDS_ACCEPTED`.
+change again; which operator commands a rollout accepts is `RolloutRecord.refusal`'s rule.
 """
 
-from datetime import datetime
 from enum import StrEnum
-
-from shared.reasons import Reason
-from shared.wire import WireModel
 
 
 class RolloutState(StrEnum):
@@ -27,10 +23,6 @@ class RolloutState(StrEnum):
     @property
     def is_terminal(self) -> bool:
         return self in _TERMINAL_ROLLOUT
-
-    def accepts(self, command: "Command") -> bool:
-        """Whether an operator command makes sense in this state."""
-        return self in COMMANDS_ACCEPTED[command]
 
 
 _TERMINAL_ROLLOUT = frozenset(
@@ -51,23 +43,6 @@ class Command(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     ABORT = "abort"
-
-
-COMMANDS_ACCEPTED: dict[Command, frozenset[RolloutState]] = {
-    Command.APPROVE: frozenset({RolloutState.WAITING_FOR_APPROVAL}),
-    Command.PAUSE: frozenset(
-        {RolloutState.PENDING, RolloutState.RUNNING, RolloutState.WAITING_FOR_APPROVAL}
-    ),
-    Command.RESUME: frozenset({RolloutState.PAUSED}),
-    Command.ABORT: frozenset(
-        {
-            RolloutState.PENDING,
-            RolloutState.RUNNING,
-            RolloutState.WAITING_FOR_APPROVAL,
-            RolloutState.PAUSED,
-        }
-    ),
-}
 
 
 class WaveState(StrEnum):
@@ -140,13 +115,3 @@ class RestoreKind(StrEnum):
     """The configuration arcwave found before its first write there."""
     REMOVAL = "removal"
     """Nothing: arcwave created the configuration, so it is deleted."""
-
-
-class Condition(WireModel):
-    """A Flux-style condition: a state with its reason, message and when it last changed."""
-
-    type: str
-    status: bool
-    reason: Reason
-    message: str
-    last_transition_time: datetime

@@ -56,16 +56,41 @@ def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, str]:
     return None, ""
 
 
-def eventually(check: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.1) -> T:
-    """Call `check` until it returns something truthy; fail after `timeout` with the last result."""
+def poll(check: Callable[[], T], *, timeout: float, interval: float = 0.1) -> T | None:
+    """`check()`'s first truthy answer, calling it every `interval` s; None after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout}s; last result: {result!r}")
+            return None
         time.sleep(interval)
+
+
+def eventually(
+    check: Callable[[], T],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.1,
+    what: str = "",
+    context: Callable[[], str] | None = None,
+) -> T:
+    """`check()`'s first truthy answer; after `timeout` an AssertionError naming `what`, the
+    last answer and, when given, `context()` (a log tail, say)."""
+    last: list[T] = []
+
+    def watched() -> T:
+        last[:] = [check()]
+        return last[0]
+
+    found = poll(watched, timeout=timeout, interval=interval)
+    if found:
+        return found
+    detail = f"\n{context()}" if context else ""
+    raise AssertionError(
+        f"{what or 'not true'}: not within {timeout}s; last: {last[0] if last else None!r}{detail}"
+    )
 
 
 class Topic:

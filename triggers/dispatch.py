@@ -11,20 +11,26 @@ that runs twice for the same cause hands over the same rollout, which the track 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypedDict
 
 import azure.durable_functions as df
 
-from activities.runtime import Runtime
-from orchestrators.common import REVISION_EVENT, TRACK, RevisionRequest, Timing
-from orchestrators.retry import RetryPolicy, failure_text
+from shared.contracts.orchestrations import (
+    REVISION_EVENT,
+    TRACK,
+    RetryPolicy,
+    RevisionRequest,
+    Timing,
+    failure_text,
+)
 from shared.names import rollout_id, track_instance
 from shared.reasons import Reason
+from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.states import RolloutState
 from shared.store import Conflict, Records, RolloutRecord, TrackRecord, Trigger
-from shared.store.records import utc_now
+from shared.times import utc_now
 
 log = logging.getLogger("arcwave.triggers.dispatch")
 
@@ -152,6 +158,33 @@ async def hand_recovery(
     )
     await client.raise_event(track_instance(rollout.track), REVISION_EVENT, request)
     log.warning("rollout %s handed to its track to be closed: %s", rollout.id, how)
+
+
+_NOT_THERE = ("No instance with ID", "is gone: either completed or failed")
+"""The durable client's words for 404 and 410."""
+
+
+async def if_there(action: Awaitable[None], what: str) -> bool:
+    """Run a durable client call on one instance; False when the instance does not exist or
+    has finished. Any other failure is logged (naming `what`) and also False: callers use this
+    only where the orchestration reads the recorded truth at its next look anyway."""
+    try:
+        await action
+    except Exception as error:
+        if not any(words in str(error) for words in _NOT_THERE):
+            log.warning("could not %s: %s", what, error)
+        return False
+    return True
+
+
+async def wake(
+    client: df.DurableOrchestrationClient, instance: str, event: str, data: object
+) -> bool:
+    """Raise `event` on `instance` so it looks now rather than at its next poll."""
+    return await if_there(
+        client.raise_event(instance, event, data),
+        f"raise {event} on {instance} (it looks at its next poll)",
+    )
 
 
 async def orchestration_status(client: df.DurableOrchestrationClient, instance: str) -> str | None:

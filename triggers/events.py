@@ -23,7 +23,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runtime import Runtime, runtime
+from shared.runtime import Runtime, runtime
 from shared.store import Trigger
 from triggers.dispatch import hand_over, handing_over
 from triggers.fleetwatch import catch_up, check_drift

@@ -17,16 +17,17 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities.runtime import Runtime
 from shared.cluster import Cluster
 from shared.desired import desired_configuration
 from shared.drift import differences, modified_by
 from shared.events import EventType, lifecycle_event
 from shared.planner import outside_selection
 from shared.reasons import Reason
+from shared.revision import short_revision
+from shared.runtime import Runtime
 from shared.states import ClusterState
 from shared.store import ClusterRecord, TrackRecord, Trigger
-from shared.store.records import utc_now
+from shared.times import utc_now
 from shared.trackspec import DriftPolicy, TrackSpec
 from triggers.dispatch import Handed, hand_over
 
@@ -75,7 +76,9 @@ async def catch_up_on(
         return None
     trigger = Trigger(kind="catch-up", actor=why)
     handed = await hand_over(client, rt, track, target, trigger, cause, clusters=[cluster.id])
-    log.info("catching %s up to %s on track %s (%s)", cluster.name, target[:7], track.id, why)
+    log.info(
+        "catching %s up to %s on track %s (%s)", cluster.name, short_revision(target), track.id, why
+    )
     return handed
 
 
@@ -184,7 +187,7 @@ async def _report(
     now = rt.now()
 
     def mark(current: ClusterRecord) -> ClusterRecord:
-        return current.model_copy(update={"reason": reason, "message": message})
+        return current.moved(current.state, reason, message, now)
 
     await asyncio.to_thread(rt.records.clusters.update, track.id, record.cluster_id, mark)
     event = lifecycle_event(

@@ -7,25 +7,23 @@ a lost or forged hint can never pass or fail a cluster.
 """
 
 import asyncio
-import contextlib
 import logging
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runtime import runtime
-from orchestrators.common import HEALTH_EVENT
+from shared.contracts.orchestrations import HEALTH_EVENT
 from shared.names import wave_instance
+from shared.runtime import runtime
 from shared.webhooks import SignatureError, WebhookConfigError, parse_flux_event
-from triggers.http import answer, guarded, refuse
+from triggers.dispatch import wake
+from triggers.http import answer, client_route, refuse
 
 log = logging.getLogger("arcwave.triggers.flux")
 bp = df.Blueprint()
 
 
-@bp.route(route="flux/events", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@bp.durable_client_input(client_name="client")
-@guarded
+@client_route(bp, "flux/events", ["POST"], anonymous=True)
 async def flux_event(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -47,9 +45,7 @@ async def flux_event(
             wave_instance(record.last_rollout_id, record.wave, rollback=True),
         ):
             hint = {"clusterId": event.cluster_id, "reason": event.reason}
-            # An instance that has finished (or not started) needs no hint.
-            with contextlib.suppress(Exception):
-                await client.raise_event(instance, HEALTH_EVENT, hint)
+            if await wake(client, instance, HEALTH_EVENT, hint):
                 woke.append(instance)
     log.info("flux %s on %s: woke %s", event.reason, event.cluster_id, woke or "nothing")
     return answer({"woke": woke}, 202)

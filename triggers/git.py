@@ -16,7 +16,7 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runtime import runtime
+from shared.runtime import runtime
 from shared.store import Trigger
 from shared.webhooks import (
     Ignored,
@@ -34,15 +34,13 @@ from shared.webhooks import (
     track_matches,
 )
 from triggers.dispatch import Handed, hand_over, handing_over
-from triggers.http import answer, guarded, refuse
+from triggers.http import answer, client_route, refuse
 
 log = logging.getLogger("arcwave.triggers.git")
 bp = df.Blueprint()
 
 
-@bp.route(route="hooks/{provider}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@bp.durable_client_input(client_name="client")
-@guarded
+@client_route(bp, "hooks/{provider}", ["POST"], anonymous=True)
 async def git_webhook(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:

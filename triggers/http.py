@@ -1,8 +1,18 @@
 """HTTP plumbing every trigger shares: JSON answers, error answers, the caller's identity.
 
-Failures are answered by kind, never with a traceback: invalid input 400 with every problem,
-a failed `If-Match` precondition 412, a store or ARM hiccup 503 with Retry-After, a missing
-setting 503 naming it (and logged).
+Failures are answered by kind, never with a traceback:
+
+    InvalidInput                       400 with every problem
+    NotFound (ARM or the store)        404
+    a command the rollout refuses,     409 saying why
+    a create that exists, a record
+    that kept changing (store ETag)
+    failed If-Match / If-None-Match    412 with the current ETag
+    Forbidden (arcwave's identity)     502 naming the right to grant
+    a missing or wrong setting,        503 (the log names the setting)
+    a misfitting store
+    a store or ARM hiccup              503 with Retry-After
+
 Only a bug in arcwave itself is a 500, and then the log has the traceback and the answer an id.
 """
 
@@ -15,16 +25,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol
 
+import azure.durable_functions as df
 import azure.functions as func
 
-from shared.errors import PermanentError, TransientError
+from shared.errors import Forbidden, NotFound, PermanentError, TransientError
 from shared.problems import InvalidInput, Problem
 from shared.settings import SettingsError
+from shared.store import PreconditionFailed, StoreMisconfigured
 
 log = logging.getLogger("arcwave.triggers")
 
 P = ParamSpec("P")
 Handler = Callable[P, Awaitable[func.HttpResponse]]
+ClientHandler = Callable[
+    [func.HttpRequest, df.DurableOrchestrationClient], Awaitable[func.HttpResponse]
+]
 
 EASY_AUTH_PRINCIPAL = "X-MS-CLIENT-PRINCIPAL-NAME"
 
@@ -139,9 +154,17 @@ def guarded(handler: Handler[P]) -> Handler[P]:
         except PreconditionFailedError as error:
             headers = {"ETag": error.current} if error.current else None
             return answer({"error": str(error)}, 412, headers)
-        except SettingsError as error:
+        except (SettingsError, StoreMisconfigured) as error:
             log.error("arcwave is misconfigured: %s", error)
             return refuse(503, "arcwave is misconfigured; the log names the setting")
+        except NotFound as error:
+            return refuse(404, str(error))
+        except Forbidden as error:
+            log.error("arcwave's identity was refused: %s", error)
+            return refuse(502, f"Azure refused arcwave's identity: {error}")
+        except PreconditionFailed as error:
+            log.warning("answering 409: %s", error)
+            return refuse(409, f"{error}; it kept changing while arcwave updated it: try again")
         except TransientError as error:
             log.warning("answering 503: %s", error)
             delay = max(1, round(getattr(error, "delay", 5) or 5))
@@ -157,3 +180,17 @@ def guarded(handler: Handler[P]) -> Handler[P]:
     # azure-functions inspects the signature to bind parameters by name.
     wrapper.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
     return wrapper
+
+
+def client_route(
+    bp: df.Blueprint, route: str, methods: list[str], *, anonymous: bool = False
+) -> Callable[[ClientHandler], Any]:
+    """Register `handler(req, client)` as an HTTP trigger with a durable client, answered
+    by `guarded`. `anonymous`: no function key (the handler checks a signature instead)."""
+
+    def register(handler: ClientHandler) -> Any:
+        with_client = bp.durable_client_input(client_name="client")(guarded(handler))
+        level = {"auth_level": func.AuthLevel.ANONYMOUS} if anonymous else {}
+        return bp.route(route=route, methods=methods, **level)(with_client)
+
+    return register

@@ -15,7 +15,6 @@ from triggers.http import answer
 
 bp = df.Blueprint()
 
-_ID = {"type": "string"}
 _SHA = {"type": "string", "pattern": "^[0-9a-f]{40}$"}
 _ERROR = {
     "type": "object",
@@ -50,14 +49,19 @@ def _path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-def _header(name: str, description: str) -> dict[str, Any]:
+def _parameter(where: str, name: str, description: str, required: bool = False) -> dict[str, Any]:
+    """One string parameter of an operation: `where` is `header`, `query` or `path`."""
     return {
         "name": name,
-        "in": "header",
-        "required": False,
+        "in": where,
+        "required": required,
         "description": description,
         "schema": {"type": "string"},
     }
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return _parameter("header", name, description)
 
 
 _IF_MATCH = _header(
@@ -68,13 +72,7 @@ _STALE = _response("If-Match names another version of the track (or it does not 
 
 
 def _query(name: str, description: str, required: bool = False) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": required,
-        "description": description,
-        "schema": {"type": "string"},
-    }
+    return _parameter("query", name, description, required)
 
 
 _ERRORS = {

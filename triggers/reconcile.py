@@ -17,9 +17,9 @@ from datetime import timedelta
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runtime import Runtime, runtime
 from shared.names import recovery_instance
 from shared.reasons import Reason
+from shared.runtime import Runtime, runtime
 from shared.states import RolloutState
 from shared.store import RolloutRecord
 from triggers.dispatch import (

@@ -13,7 +13,7 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runtime import runtime
+from shared.runtime import runtime
 from shared.states import ClusterState
 from shared.trackspec import TrackSpec
 from triggers.fleetwatch import catch_up_on, check_drift_on, looks_drifted, spec_written, stamp

@@ -1,10 +1,12 @@
-"""The JSON the API answers with, built from store records (camelCase, stable field order)."""
+"""The JSON the API answers with, built from store records (camelCase, stable field order,
+every time in the store's fixed-width UTC format: `2026-11-26T12:00:00.000000Z`)."""
 
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from shared.store import ClusterRecord, RolloutRecord, TrackRecord
+from shared.times import format_time
 
 
 def track_view(track: TrackRecord) -> dict[str, Any]:
@@ -15,19 +17,16 @@ def track_view(track: TrackRecord) -> dict[str, Any]:
         "lastGoodRevision": track.last_good_revision,
         "activeRolloutId": track.active_rollout_id,
         "specVersion": track.spec_version,
-        "updatedAt": track.updated_at.isoformat(),
+        "updatedAt": format_time(track.updated_at),
     }
+
+
+SUMMARY = {"id", "track", "revision", "state", "created_at", "updated_at"}
+"""The fields of a rollout in lists, in the record's order."""
 
 
 def rollout_summary(rollout: RolloutRecord) -> dict[str, Any]:
-    return {
-        "id": rollout.id,
-        "track": rollout.track,
-        "revision": rollout.revision,
-        "state": rollout.state.value,
-        "createdAt": rollout.created_at.isoformat(),
-        "updatedAt": rollout.updated_at.isoformat(),
-    }
+    return rollout.model_dump(mode="json", by_alias=True, include=SUMMARY)
 
 
 def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dict[str, Any]:
@@ -89,13 +88,13 @@ def cluster_view(cluster: ClusterRecord) -> dict[str, Any]:
             None
             if cluster.restore_point is None
             else {
-                "capturedAt": cluster.restore_point.captured_at.isoformat(),
+                "capturedAt": format_time(cluster.restore_point.captured_at),
                 "found": cluster.restore_point.configuration is not None,
             }
         ),
-        "updatedAt": cluster.updated_at.isoformat(),
+        "updatedAt": format_time(cluster.updated_at),
     }
 
 
 def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    return format_time(value) if value is not None else None

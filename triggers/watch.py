@@ -14,8 +14,8 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runtime import Runtime, runtime
 from shared.reasons import Reason
+from shared.runtime import Runtime, runtime
 from shared.states import ClusterState
 from shared.store import ClusterRecord, TrackRecord
 from triggers.fleetwatch import catch_up_on

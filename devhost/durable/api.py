@@ -16,29 +16,21 @@ from aiohttp import web
 
 from devhost.auth import authorized
 from devhost.durable.binding import RPC_PATH, WEBHOOK_PATH, management_urls
-from devhost.durable.engine import TERMINAL_STATES, Engine, EngineError
+from devhost.durable.engine import Engine, EngineError
 from devhost.durable.history import (
     EventType,
+    fmt_status_time,
     fmt_time,
     parse_json_text,
     parse_time,
     status_history,
 )
+from devhost.durable.instance import Instance, RuntimeStatus
 from devhost.state import CONFIG, ENGINE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-_STATUS_NAMES = {
-    "running": "Running",
-    "pending": "Pending",
-    "completed": "Completed",
-    "failed": "Failed",
-    "terminated": "Terminated",
-    "canceled": "Canceled",
-    "continuedasnew": "ContinuedAsNew",
-    "suspended": "Suspended",
-}
 _DEFAULT_PAGE = 100
 
 
@@ -75,7 +67,7 @@ def _urls(request: web.Request, instance_id: str) -> dict[str, str]:
 
 def status_payload(
     engine: Engine,
-    inst: dict[str, Any],
+    inst: Instance,
     *,
     show_input: bool,
     show_history: bool = False,
@@ -83,24 +75,20 @@ def status_payload(
 ) -> dict[str, Any]:
     """StatusResponsePayload as the extension serialises it."""
     body: dict[str, Any] = {
-        "name": inst["name"],
-        "instanceId": inst["instance_id"],
-        "runtimeStatus": inst["status"],
-        "input": parse_json_text(inst["input"]) if show_input else None,
-        "customStatus": parse_json_text(inst["custom_status"]),
-        "output": parse_json_text(inst["output"]),
-        "createdTime": fmt_status(inst["created"]),
-        "lastUpdatedTime": fmt_status(inst["updated"]),
+        "name": inst.name,
+        "instanceId": inst.instance_id,
+        "runtimeStatus": inst.status.value,
+        "input": parse_json_text(inst.input) if show_input else None,
+        "customStatus": parse_json_text(inst.custom_status),
+        "output": parse_json_text(inst.output),
+        "createdTime": fmt_status_time(parse_time(inst.created)),
+        "lastUpdatedTime": fmt_status_time(parse_time(inst.updated)),
     }
     if show_history:
         body["historyEvents"] = status_history(
-            engine.history(inst["instance_id"]), with_output=show_history_output
+            engine.history(inst.instance_id), with_output=show_history_output
         )
     return body
-
-
-def fmt_status(text: str) -> str:
-    return parse_time(text).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def start(request: web.Request) -> web.StreamResponse:
@@ -138,9 +126,10 @@ async def get_status(request: web.Request) -> web.StreamResponse:
         show_history=_flag(request, "showHistory"),
         show_history_output=_flag(request, "showHistoryOutput"),
     )
-    status = inst["status"]
-    if status in TERMINAL_STATES:
-        failed_500 = status == "Failed" and _flag(request, "returnInternalServerErrorOnFailure")
+    if inst.finished:
+        failed_500 = inst.status == RuntimeStatus.Failed and _flag(
+            request, "returnInternalServerErrorOnFailure"
+        )
         return web.json_response(body, status=500 if failed_500 else 200)
     return web.json_response(
         body, status=202, headers={"Location": str(request.url), "Retry-After": "5"}
@@ -153,10 +142,10 @@ def _filters(request: web.Request) -> dict[str, Any]:
     if q.get("runtimeStatus"):
         statuses = []
         for part in q["runtimeStatus"].split(","):
-            name = _STATUS_NAMES.get(part.strip().lower())
-            if name is None:
+            status = RuntimeStatus.parse(part)
+            if status is None:
                 raise EngineError(400, f"runtimeStatus '{part}' is not a Durable runtime status.")
-            statuses.append(name)
+            statuses.append(status)
     out: dict[str, Any] = {"statuses": statuses, "prefix": q.get("instanceIdPrefix") or None}
     for key, param in (("created_from", "createdTimeFrom"), ("created_to", "createdTimeTo")):
         if q.get(param):
@@ -180,7 +169,7 @@ async def list_instances(request: web.Request) -> web.StreamResponse:
     headers = {}
     if len(rows) > top:
         rows = rows[:top]
-        headers["x-ms-continuation-token"] = rows[-1]["instance_id"]
+        headers["x-ms-continuation-token"] = rows[-1].instance_id
     show_input = _flag(request, "showInput")
     body = [status_payload(engine, r, show_input=show_input) for r in rows]
     return web.json_response(body, headers=headers)
@@ -189,10 +178,11 @@ async def list_instances(request: web.Request) -> web.StreamResponse:
 async def purge_one(request: web.Request) -> web.StreamResponse:
     """DELETE instances/{instanceId}"""
     engine = request.app[ENGINE]
-    instance_id = request.match_info["instance_id"]
-    if engine.store.get_instance(instance_id) is None:
-        return _error(404, f"No instance with ID '{instance_id}' was found.")
-    return web.json_response({"instancesDeleted": engine.purge([instance_id])})
+    try:
+        found = engine.instance(request.match_info["instance_id"])
+    except EngineError as exc:
+        return _error(exc.status, str(exc))
+    return web.json_response({"instancesDeleted": engine.purge([found.instance_id])})
 
 
 async def purge_many(request: web.Request) -> web.StreamResponse:
@@ -202,7 +192,7 @@ async def purge_many(request: web.Request) -> web.StreamResponse:
         filters = _filters(request)
     except EngineError as exc:
         return _error(exc.status, str(exc))
-    ids = [r["instance_id"] for r in engine.store.query_instances(**filters)]
+    ids = [r.instance_id for r in engine.store.query_instances(**filters)]
     if not ids:
         return _error(404, "No instances matched the purge filters.")
     return web.json_response({"instancesDeleted": engine.purge(ids)})
@@ -240,14 +230,14 @@ def _control(kind: EventType) -> Handler:
 async def restart(request: web.Request) -> web.StreamResponse:
     """POST instances/{instanceId}/restart?restartWithNewInstanceId=true|false"""
     engine = request.app[ENGINE]
-    old = engine.store.get_instance(request.match_info["instance_id"])
-    if old is None:
-        return _error(404, f"No instance with ID '{request.match_info['instance_id']}' was found.")
-    new_id = (
-        uuid.uuid4().hex if _flag(request, "restartWithNewInstanceId", True) else old["instance_id"]
-    )
     try:
-        instance_id = engine.start_instance(old["name"], new_id, old["input"])
+        old = engine.instance(request.match_info["instance_id"])
+        new_id = (
+            uuid.uuid4().hex
+            if _flag(request, "restartWithNewInstanceId", True)
+            else old.instance_id
+        )
+        instance_id = engine.start_instance(old.name, new_id, old.input)
     except EngineError as exc:
         return _error(exc.status, str(exc))
     payload = _urls(request, instance_id)

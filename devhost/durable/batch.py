@@ -6,14 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from devhost.durable.history import COMPLETIONS, SCHEDULING, EventType, parse_time
+from devhost.durable.instance import Instance, RuntimeStatus
 from devhost.durable.store import Message
 
 
 def split_controls(
-    inst: dict[str, Any], messages: list[Message]
+    inst: Instance, messages: list[Message]
 ) -> tuple[list[dict[str, Any]], list[Message], list[Message] | None]:
     """Split control markers from deliverable events; `held` is set while suspended."""
-    suspended = inst["status"] == "Suspended"
+    suspended = inst.status == RuntimeStatus.Suspended
     markers: list[dict[str, Any]] = []
     deliver: list[Message] = []
     for m in messages:
@@ -34,7 +35,7 @@ def split_controls(
 
 
 def select_events(
-    inst: dict[str, Any],
+    inst: Instance,
     history: list[dict[str, Any]],
     deliver: list[Message],
     engine_state: dict[str, Any],
@@ -64,7 +65,7 @@ def select_events(
     for m in deliver:
         ev = m.event
         kind = ev["EventType"]
-        if m.execution_id is not None and m.execution_id != inst["execution_id"]:
+        if m.execution_id is not None and m.execution_id != inst.execution_id:
             dropped += 1
             continue
         if kind == EventType.ExecutionStarted:

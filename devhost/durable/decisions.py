@@ -14,7 +14,8 @@ from typing import Any
 
 from devhost.durable import actions as act
 from devhost.durable.history import SCHEDULING, EventType, event, fmt_time, parse_time
-from devhost.loader import FunctionIndex
+from devhost.durable.instance import Instance
+from devhost.loader import FunctionIndex, missing_function
 
 
 @dataclass
@@ -28,6 +29,27 @@ class Decisions:
     children: list[tuple[int, str, str, str | None]] = field(default_factory=list)
     failure: str | None = None
     continue_as_new: tuple[str | None] | None = None
+
+
+#: The call actions: what kind of function each calls, and whether it retries.
+_CALLS = {
+    act.CALL_ACTIVITY: ("activity", False),
+    act.CALL_ACTIVITY_WITH_RETRY: ("activity", True),
+    act.CALL_SUB_ORCHESTRATOR: ("orchestrator", False),
+    act.CALL_SUB_ORCHESTRATOR_WITH_RETRY: ("orchestrator", True),
+}
+
+
+def _unknown_call(name: str, target: str, index: FunctionIndex) -> str | None:
+    """The failure of a call to a name that is no `target` function; None when it is one."""
+    if target == "activity":
+        if name.lower() in index.activities:
+            return None
+        return (
+            f"{missing_function(name, target)} Check the name passed to call_activity against "
+            "the app's activity functions."
+        )
+    return None if name.lower() in index.orchestrators else missing_function(name, target)
 
 
 def retry_info(action: dict[str, Any], kind: str, child_id: str | None) -> dict[str, Any]:
@@ -44,7 +66,7 @@ def retry_info(action: dict[str, Any], kind: str, child_id: str | None) -> dict[
 
 
 def decide(
-    inst: dict[str, Any],
+    inst: Instance,
     full: list[dict[str, Any]],
     state: dict[str, Any],
     engine_state: dict[str, Any],
@@ -128,39 +150,17 @@ def decide(
         ids.append(task_id)
         if can is not None:
             continue
-        if kind in (act.CALL_ACTIVITY, act.CALL_ACTIVITY_WITH_RETRY):
+        if kind in _CALLS:
+            target, with_retry = _CALLS[kind]
             name = str(action.get("functionName"))
-            if name.lower() not in index.activities:
-                decisions.failure = (
-                    f"The function '{name}' "
-                    "doesn't exist, is disabled, or is not an activity function. Check the "
-                    "name passed to call_activity against the app's activity functions."
-                )
+            unknown = _unknown_call(name, target, index)
+            if unknown:
+                decisions.failure = unknown
                 return decisions
-            if kind == act.CALL_ACTIVITY_WITH_RETRY:
-                retries[str(task_id)] = retry_info(action, "activity", None)
-            _schedule(inst, "activity", name, action.get("input"), None, task_id, now, decisions)
-        elif kind in (act.CALL_SUB_ORCHESTRATOR, act.CALL_SUB_ORCHESTRATOR_WITH_RETRY):
-            name = str(action.get("functionName"))
-            if name.lower() not in index.orchestrators:
-                decisions.failure = (
-                    f"The function '{name}' "
-                    "doesn't exist, is disabled, or is not an orchestrator function."
-                )
-                return decisions
-            child_id = action.get("instanceId")
-            if kind == act.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
-                retries[str(task_id)] = retry_info(action, "orchestrator", child_id)
-            _schedule(
-                inst,
-                "orchestrator",
-                name,
-                action.get("input"),
-                child_id,
-                task_id,
-                now,
-                decisions,
-            )
+            child_id = action.get("instanceId") if target == "orchestrator" else None
+            if with_retry:
+                retries[str(task_id)] = retry_info(action, target, child_id)
+            _schedule(inst, target, name, action.get("input"), child_id, task_id, now, decisions)
         elif kind == act.CREATE_TIMER:
             fire_at = parse_time(str(action["fireAt"]))
             decisions.events.append(
@@ -188,7 +188,7 @@ def decide(
 
 
 def _schedule(
-    inst: dict[str, Any],
+    inst: Instance,
     kind: str,
     name: str,
     input_text: str | None,
@@ -203,7 +203,7 @@ def _schedule(
         )
         decisions.work.append((task_id, name, input_text))
         return
-    child = child_id or f"{inst['execution_id']}:{task_id}"
+    child = child_id or f"{inst.execution_id}:{task_id}"
     decisions.events.append(
         event(
             EventType.SubOrchestrationInstanceCreated,

@@ -10,13 +10,14 @@ from __future__ import annotations
 import fcntl
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from devhost.durable.clock import Clock, SystemClock
+from devhost.durable.instance import Instance, RuntimeStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -152,18 +153,19 @@ class Store:
         self.db.execute("COMMIT")
 
     # instances ---------------------------------------------------------------------------
-    def get_instance(self, instance_id: str) -> dict[str, Any] | None:
+    def get_instance(self, instance_id: str) -> Instance | None:
         row = self.db.execute(
             "SELECT * FROM instances WHERE instance_id = ?", (instance_id,)
         ).fetchone()
-        return dict(row) if row else None
+        return Instance.from_row(row) if row else None
 
-    def put_instance(self, row: dict[str, Any]) -> None:
+    def put_instance(self, instance: Instance) -> None:
+        row = instance.row()
         cols = ", ".join(INSTANCE_COLUMNS)
         marks = ", ".join("?" for _ in INSTANCE_COLUMNS)
         self.db.execute(
             f"INSERT OR REPLACE INTO instances ({cols}) VALUES ({marks})",
-            tuple(row.get(c) for c in INSTANCE_COLUMNS),
+            tuple(row[c] for c in INSTANCE_COLUMNS),
         )
 
     def query_instances(
@@ -171,12 +173,12 @@ class Store:
         *,
         created_from: str | None = None,
         created_to: str | None = None,
-        statuses: list[str] | None = None,
+        statuses: Collection[RuntimeStatus] | None = None,
         prefix: str | None = None,
         after: str | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """Instances matching the filters, ordered by (created, instance_id) for paging."""
+    ) -> list[Instance]:
+        """Instances matching the filters, ordered by instance id for paging."""
         sql = "SELECT * FROM instances WHERE 1=1"
         args: list[Any] = []
         if created_from:
@@ -187,7 +189,7 @@ class Store:
             args.append(created_to)
         if statuses:
             sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
-            args += statuses
+            args += [status.value for status in statuses]
         if prefix:
             sql += " AND substr(instance_id, 1, ?) = ?"
             args += [len(prefix), prefix]
@@ -198,7 +200,7 @@ class Store:
         if limit:
             sql += " LIMIT ?"
             args.append(limit)
-        return [dict(r) for r in self.db.execute(sql, args)]
+        return [Instance.from_row(r) for r in self.db.execute(sql, args)]
 
     def delete_instance(self, instance_id: str) -> None:
         for table in ("instances", "history", "messages", "work"):
@@ -288,6 +290,13 @@ class Store:
         self.db.execute(
             "DELETE FROM messages WHERE instance_id = ? AND execution_id = ?",
             (instance_id, execution_id),
+        )
+
+    def delete_bound_messages(self, instance_id: str) -> None:
+        """Drop the timers and completions of every execution; raised events and controls stay."""
+        self.db.execute(
+            "DELETE FROM messages WHERE instance_id = ? AND execution_id IS NOT NULL",
+            (instance_id,),
         )
 
     def delete_timer_message(self, instance_id: str, execution_id: str, timer_id: int) -> None:

@@ -14,14 +14,14 @@ SUBSCRIPTION_NOT_FOUND_MSG = "The subscription '{subscription}' could not be fou
 
 
 class ClusterNotFound(ResourceNotFound):
-    CODE = "ResourceNotFound"
+    code = "ResourceNotFound"
 
 
 class ResourceGroupNotFound(ArmError):
-    CODE = "ResourceGroupNotFound"
-    STATUS = 404
+    code = "ResourceGroupNotFound"
+    status = 404
 
 
 class SubscriptionNotFound(ArmError):
-    CODE = "SubscriptionNotFound"
-    STATUS = 404
+    code = "SubscriptionNotFound"
+    status = 404

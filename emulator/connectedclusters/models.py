@@ -9,6 +9,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from emulator.arm import CLUSTER_RESOURCE_TYPE, cluster_id, now_iso
+from emulator.resourcegraph.rows import arg_row
+from emulator.statefields import state_fields
 
 if TYPE_CHECKING:
     from emulator.fluxconfigurations.models import FluxConfiguration
@@ -148,49 +150,21 @@ class ConnectedCluster:
         return self._row
 
     def _build_arg_row(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "type": CLUSTER_RESOURCE_TYPE.lower(),
-            "tenantId": self.tenant_id,
-            "kind": self.kind,
-            "location": self.location,
-            "resourceGroup": self.resource_group.lower(),
-            "subscriptionId": self.subscription_id,
-            "managedBy": "",
-            "sku": None,
-            "plan": None,
-            "properties": self.properties(live=False),
-            "tags": dict(self.tags),
-            "identity": {
-                "type": "SystemAssigned",
-                "principalId": self.principal_id,
-                "tenantId": self.tenant_id,
-            },
-            "zones": None,
-            "extendedLocation": None,
-        }
+        identity = {"type": "SystemAssigned", "principalId": self.principal_id}
+        return arg_row(
+            self.id,
+            self.tenant_id,
+            kind=self.kind,
+            location=self.location,
+            properties=self.properties(live=False),
+            tags=dict(self.tags),
+            identity={**identity, "tenantId": self.tenant_id},
+        )
 
     def to_state(self) -> dict[str, Any]:
-        return {
-            "subscriptionId": self.subscription_id,
-            "resourceGroup": self.resource_group,
-            "name": self.name,
-            "location": self.location,
-            "tags": self.tags,
-            "kubernetesVersion": self.kubernetes_version,
-            "distribution": self.distribution,
-            "infrastructure": self.infrastructure,
-            "agentVersion": self.agent_version,
-            "kind": self.kind,
-            "connectivityStatus": self.connectivity_status,
-            "totalNodeCount": self.total_node_count,
-            "lastConnectivityTime": self.last_connectivity_time,
-            "createdAt": self.created_at,
-            "tenantId": self.tenant_id,
-            "principalId": self.principal_id,
-            "configurations": [c.to_state() for c in self.configurations.values()],
-        }
+        state = state_fields(self, skip={"total_core_count", "configurations"})
+        state["configurations"] = [c.to_state() for c in self.configurations.values()]
+        return state
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> ConnectedCluster:

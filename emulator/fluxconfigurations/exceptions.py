@@ -52,7 +52,7 @@ CREATE_ONLY_FIELDS = ("scope", "namespace")
 class InvalidFluxConfiguration(BadRequest):
     """Body validation failed; ``details`` holds one entry per problem."""
 
-    CODE = "BadRequest"
+    code = "BadRequest"
 
     @classmethod
     def from_problems(cls, problems: list[tuple[str, str]]) -> InvalidFluxConfiguration:
@@ -67,22 +67,22 @@ class InvalidFluxConfiguration(BadRequest):
 
 
 class FluxConfigurationBeingDeleted(ArmError):
-    CODE = "Conflict"
-    STATUS = 409
+    code = "Conflict"
+    status = 409
 
 
 class CreateOnlyPropertyChanged(ArmError):
     """A PUT or PATCH tried to change ``scope`` or ``namespace`` of an existing configuration."""
 
-    CODE = "InvalidRequestContent"
-    STATUS = 400
+    code = "InvalidRequestContent"
+    status = 400
 
     @classmethod
     def check(cls, name: str, current: dict[str, Any], requested: dict[str, Any]) -> None:
         """Raise when ``requested`` (normalised properties) changes a create-only field."""
         details = [
             {
-                "code": cls.CODE,
+                "code": cls.code,
                 "target": f"properties.{field}",
                 "message": CREATE_ONLY_MSG.format(
                     field=field,

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.arm import FLUX_RESOURCE_TYPE, configuration_id, now_iso
+from emulator.resourcegraph.rows import arg_row
+from emulator.statefields import state_fields
 
 COMPLIANT = "Compliant"
 NON_COMPLIANT = "Non-Compliant"
@@ -49,6 +51,10 @@ class FluxConfiguration:
     @property
     def deleting(self) -> bool:
         return self.provisioning_state == "Deleting"
+
+    @property
+    def source_kind(self) -> str:
+        return str(self.spec.get("sourceKind", "GitRepository"))
 
     @property
     def repository_ref(self) -> dict[str, Any]:
@@ -134,45 +140,10 @@ class FluxConfiguration:
         return self._row
 
     def _build_arg_row(self, tenant_id: str) -> dict[str, Any]:
-        parts = self.cluster_id.split("/")
-        return {
-            "id": self.id,
-            "name": self.name,
-            "type": FLUX_RESOURCE_TYPE.lower(),
-            "tenantId": tenant_id,
-            "kind": "",
-            "location": "",
-            "resourceGroup": parts[4].lower(),
-            "subscriptionId": parts[2],
-            "managedBy": "",
-            "sku": None,
-            "plan": None,
-            "properties": self.properties(),
-            "tags": None,
-            "identity": None,
-            "zones": None,
-            "extendedLocation": None,
-        }
+        return arg_row(self.id, tenant_id, properties=self.properties())
 
     def to_state(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "spec": self.spec,
-            "provisioningState": self.provisioning_state,
-            "complianceState": self.compliance_state,
-            "statuses": self.statuses,
-            "sourceSyncedCommitId": self.source_synced_commit_id,
-            "sourceUpdatedAt": self.source_updated_at,
-            "statusUpdatedAt": self.status_updated_at,
-            "errorMessage": self.error_message,
-            "generation": self.generation,
-            "observedGeneration": self.observed_generation,
-            "observedRevision": self.observed_revision,
-            "createdAt": self.created_at,
-            "modifiedAt": self.modified_at,
-            "createdBy": self.created_by,
-            "modifiedBy": self.modified_by,
-        }
+        return state_fields(self, skip={"cluster_id"})
 
     @classmethod
     def from_state(cls, data: dict[str, Any], cluster_id: str) -> FluxConfiguration:

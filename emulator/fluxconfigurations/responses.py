@@ -15,7 +15,7 @@ from emulator.arm import (
     page,
     require_api_version,
 )
-from emulator.backend import Backend, Operation
+from emulator.backend import Backend
 from emulator.connectedclusters.models import ConnectedCluster
 from emulator.exceptions import (
     INVALID_CONTENT_MSG,
@@ -24,6 +24,7 @@ from emulator.exceptions import (
     ParentResourceNotFound,
     ResourceNotFound,
 )
+from emulator.fluxconfigurations.checks import DNS_LABEL
 from emulator.fluxconfigurations.exceptions import (
     NAME_INVALID_MSG,
     NOT_FOUND_MSG,
@@ -31,8 +32,9 @@ from emulator.fluxconfigurations.exceptions import (
     InvalidFluxConfiguration,
 )
 from emulator.fluxconfigurations.models import FluxConfiguration
-from emulator.fluxconfigurations.validation import API_VERSIONS, DNS_LABEL
+from emulator.fluxconfigurations.validation import API_VERSIONS
 from emulator.keys import BACKEND
+from emulator.operations import Operation
 
 WRITE_REF: web.RequestKey[dict[str, Any] | None] = web.RequestKey("write_ref")
 """The repositoryRef a write carried, for the write log."""

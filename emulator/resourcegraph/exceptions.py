@@ -44,10 +44,10 @@ class QueryError(Exception):
 
 
 class GraphBadRequest(ArmError):
-    CODE = "BadRequest"
-    STATUS = 400
+    code = "BadRequest"
+    status = 400
 
 
 class GraphThrottled(ArmError):
-    CODE = "RateLimiting"
-    STATUS = 429
+    code = "RateLimiting"
+    status = 429

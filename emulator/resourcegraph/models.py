@@ -8,27 +8,11 @@ from typing import Any
 
 from emulator.arm import decode_token, encode_token
 from emulator.backend import Backend
+from emulator.resourcegraph.evaluator import Row
 from emulator.resourcegraph.exceptions import SKIP_TOKEN_MSG, TOP_RANGE_MSG, QueryError
-from emulator.resourcegraph.query import Row, compile_query
+from emulator.resourcegraph.query import compile_query
+from emulator.resourcegraph.rows import COLUMNS
 
-COLUMNS = [
-    "id",
-    "name",
-    "type",
-    "tenantId",
-    "kind",
-    "location",
-    "resourceGroup",
-    "subscriptionId",
-    "managedBy",
-    "sku",
-    "plan",
-    "properties",
-    "tags",
-    "identity",
-    "zones",
-    "extendedLocation",
-]
 TABLE_COLUMNS = {"resources": COLUMNS, "kubernetesconfigurationresources": COLUMNS}
 MAX_TOP = 1000
 

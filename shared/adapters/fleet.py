@@ -39,7 +39,8 @@ from shared.desired import cluster_id_of, configuration_id
 from shared.errors import ArcwaveError, NotFound, PermanentError, Throttled, TransientError
 from shared.health import FluxStatus, Health, assess
 from shared.planner import tag_mismatch
-from shared.ratelimit import BucketRegistry, QuotaPacer
+from shared.ratelimit import BucketRegistry, QuotaPacer, TokenBucket
+from shared.revision import short_revision
 from shared.settings import Settings
 from shared.trackspec import FleetSelection
 from shared.wire import WireModel
@@ -108,7 +109,7 @@ class FleetGateway:
         self._settings = settings
         self._credential = credential or credential_for(settings)
         self._buckets = buckets or BucketRegistry(
-            settings.arm_writes_per_second, settings.arm_write_burst
+            lambda: TokenBucket(settings.arm_writes_per_second, settings.arm_write_burst)
         )
         self._sleep = sleep
         self._graph = ResourceGraphClient(self._credential, **client_options(settings))
@@ -225,29 +226,19 @@ class FleetGateway:
 
         return self._write(ref, doing, send, f"moved the pin to {_shown_pin(body)}")
 
-    def put_many(
+    def write_many(
         self,
         cluster_ids: Sequence[str],
         configuration_name: str,
         body: dict[str, Any],
         *,
+        patch: bool = False,
         max_workers: int = 16,
     ) -> list[WriteOutcome]:
-        """PUT to many clusters in parallel, in input order; per-cluster outcomes."""
-        return self._many(cluster_ids, lambda c: self.put(c, configuration_name, body), max_workers)
-
-    def patch_many(
-        self,
-        cluster_ids: Sequence[str],
-        configuration_name: str,
-        body: dict[str, Any],
-        *,
-        max_workers: int = 16,
-    ) -> list[WriteOutcome]:
-        """PATCH many clusters in parallel, in input order; per-cluster outcomes."""
-        return self._many(
-            cluster_ids, lambda c: self.patch(c, configuration_name, body), max_workers
-        )
+        """PUT `body` to many clusters in parallel (PATCH it, with `patch`), in input order;
+        per-cluster outcomes."""
+        write = self.patch if patch else self.put
+        return self._many(cluster_ids, lambda c: write(c, configuration_name, body), max_workers)
 
     def _many(
         self,
@@ -365,7 +356,7 @@ def _shown_pin(body: dict[str, Any]) -> str:
     props = body.get("properties", {})
     ref = (props.get("gitRepository") or props.get("ociRepository") or {}).get("repositoryRef", {})
     shown = ref.get("commit") or ref.get("digest") or ref.get("tag") or ""
-    return str(shown)[:14] if str(shown).startswith("sha256:") else str(shown)[:7]
+    return short_revision(str(shown))
 
 
 def _kind(error: ArcwaveError) -> str:

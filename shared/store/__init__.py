@@ -16,26 +16,27 @@ from shared.store.base import (
     StoreMisconfigured,
     StoreUnavailable,
 )
+from shared.store.clusters import ClusterRecord, RestorePoint, cluster_key
 from shared.store.containers import Layout, decode_id, encode_id
+from shared.store.deliveries import Delivery
 from shared.store.factory import open_store
-from shared.store.records import (
-    ClusterRecord,
-    Delivery,
-    Records,
-    RestorePoint,
+from shared.store.record import update_with_retry
+from shared.store.records import Records
+from shared.store.rollouts import (
+    CommandRefused,
     RolloutControl,
+    RolloutNotPlanned,
     RolloutRecord,
-    TimelineEntry,
-    TrackRecord,
     Trigger,
     WaveStatus,
     WaveSummary,
-    cluster_key,
-    update_with_retry,
 )
+from shared.store.timeline import TimelineEntry
+from shared.store.tracks import TrackRecord
 
 __all__ = [
     "ClusterRecord",
+    "CommandRefused",
     "Conflict",
     "Delivery",
     "Document",
@@ -45,6 +46,7 @@ __all__ = [
     "Records",
     "RestorePoint",
     "RolloutControl",
+    "RolloutNotPlanned",
     "RolloutRecord",
     "Store",
     "StoreError",

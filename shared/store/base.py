@@ -16,7 +16,7 @@ Errors (every one a `StoreError`, placed in arcwave's `shared.errors` vocabulary
 activities treat them like the other adapters' errors):
 
     * StoreError(ArcwaveError)            anything the store refused
-      + NotFound (PermanentError)          no document with that id in that partition
+      + NotFound (errors.NotFound)         no document with that id in that partition
                                            (or it expired)
       + Conflict (PermanentError)          create of an id that already exists: the
                                            dedupe signal
@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
+from shared import errors
 from shared.errors import ArcwaveError, PermanentError, TransientError
 
 Document = dict[str, Any]
@@ -61,10 +62,8 @@ class StoreError(ArcwaveError):
         self.id = id
 
 
-class NotFound(StoreError, PermanentError):
+class NotFound(StoreError, errors.NotFound):
     """No document with that id in that partition (expired documents count as absent)."""
-
-    code = "NotFound"
 
 
 class Conflict(StoreError, PermanentError):
@@ -108,12 +107,7 @@ class ClosesOnExit:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 

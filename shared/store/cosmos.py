@@ -132,12 +132,7 @@ class CosmosStore(ClosesOnExit):
         )
 
     def create(self, container: str, doc: Mapping[str, Any]) -> Document:
-        spec = self.layout.spec(container)
-        body, pk, id = keys_of(spec, doc)
-        proxy = self._container(spec)
-        return self._run(
-            describe(container, pk, id), container, id, lambda: proxy.create_item(body)
-        )
+        return self._write(container, doc, lambda proxy, body, id: proxy.create_item(body))
 
     def upsert(
         self, container: str, doc: Mapping[str, Any], *, if_match: str | None = None
@@ -151,25 +146,28 @@ class CosmosStore(ClosesOnExit):
                     container=container,
                     id=error.id,
                 ) from error
-        spec = self.layout.spec(container)
-        body, pk, id = keys_of(spec, doc)
-        proxy = self._container(spec)
-        return self._run(
-            describe(container, pk, id), container, id, lambda: proxy.upsert_item(body)
-        )
+        return self._write(container, doc, lambda proxy, body, id: proxy.upsert_item(body))
 
     def replace(
         self, container: str, doc: Mapping[str, Any], *, if_match: str | None = None
     ) -> Document:
+        return self._write(
+            container,
+            doc,
+            lambda proxy, body, id: proxy.replace_item(id, body, **_condition(if_match)),
+        )
+
+    def _write(
+        self,
+        container: str,
+        doc: Mapping[str, Any],
+        send: Callable[[ContainerProxy, dict[str, Any], str], Document],
+    ) -> Document:
+        """One write of `doc` through `send(container proxy, body, id)`, errors translated."""
         spec = self.layout.spec(container)
         body, pk, id = keys_of(spec, doc)
         proxy = self._container(spec)
-        return self._run(
-            describe(container, pk, id),
-            container,
-            id,
-            lambda: proxy.replace_item(id, body, **_condition(if_match)),
-        )
+        return self._run(describe(container, pk, id), container, id, lambda: send(proxy, body, id))
 
     def delete(
         self, container: str, partition_key: str, id: str, *, if_match: str | None = None

@@ -127,22 +127,30 @@ class SqliteStore(ClosesOnExit):
     def upsert(
         self, container: str, doc: Mapping[str, Any], *, if_match: str | None = None
     ) -> Document:
-        spec = self.layout.spec(container)
-        body, pk, id = keys_of(spec, doc)
-        with self._write(spec) as db:
-            now = self.clock()
-            if if_match is not None:
-                self._check_etag(db, spec, pk, id, now, if_match, missing=PreconditionFailed)
-            return self._put(db, spec, body, pk, id, now)
+        missing = PreconditionFailed if if_match is not None else None
+        return self._write_over(container, doc, if_match, missing=missing)
 
     def replace(
         self, container: str, doc: Mapping[str, Any], *, if_match: str | None = None
     ) -> Document:
+        return self._write_over(container, doc, if_match, missing=NotFound)
+
+    def _write_over(
+        self,
+        container: str,
+        doc: Mapping[str, Any],
+        if_match: str | None,
+        *,
+        missing: type[StoreError] | None,
+    ) -> Document:
+        """Write `doc` in place of what is there. With `missing`, only over a document that
+        exists (else that error), and with `if_match` only over that version."""
         spec = self.layout.spec(container)
         body, pk, id = keys_of(spec, doc)
         with self._write(spec) as db:
             now = self.clock()
-            self._check_etag(db, spec, pk, id, now, if_match, missing=NotFound)
+            if missing is not None:
+                self._check_etag(db, spec, pk, id, now, if_match, missing=missing)
             return self._put(db, spec, body, pk, id, now)
 
     def delete(

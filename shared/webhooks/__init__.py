@@ -7,27 +7,20 @@ a push feeds; `normalise_repo_url` gives each repository one key. `parse_flux_ev
 notification-controller events. docs/webhooks.md is the operator's guide to all of it.
 """
 
-from shared.webhooks.flux import CLUSTER_ID_KEY, FluxEvent, parse_flux_event
-from shared.webhooks.globs import any_path_selected, compile_glob
-from shared.webhooks.matching import paths_wanted, track_matches, track_wants
-from shared.webhooks.model import (
-    BRANCH_DELETED,
-    NOT_A_BRANCH,
-    TAG_PUSH,
-    Ignored,
+from shared.webhooks.delivery_ids import derived_delivery_id
+from shared.webhooks.errors import (
     PayloadError,
-    Ping,
-    Push,
-    Pushes,
     SignatureError,
     UnknownProvider,
     WebhookConfigError,
     WebhookError,
-    WebhookResult,
-    derived_delivery_id,
-    pushes_in,
 )
+from shared.webhooks.flux import CLUSTER_ID_KEY, FluxEvent, parse_flux_event
+from shared.webhooks.globs import any_path_selected, compile_glob
+from shared.webhooks.matching import paths_wanted, track_matches, track_wants
 from shared.webhooks.providers import PROVIDERS, parse_webhook, provider_name
+from shared.webhooks.refs import BRANCH_DELETED, NOT_A_BRANCH, TAG_PUSH
+from shared.webhooks.results import Ignored, Ping, Push, Pushes, WebhookResult, pushes_in
 from shared.webhooks.urls import RepoUrlError, normalise_repo_url
 
 __all__ = [

@@ -13,29 +13,13 @@
 - Changed files: never listed (`changed_paths` is None), so path filters let every push through.
 """
 
+from typing import Annotated
+
 from shared.revision import CommitSha
-from shared.webhooks.common import (
-    CamelPayloadModel,
-    Headers,
-    Secrets,
-    branch_of,
-    delivery_value,
-    load_json_object,
-    previous,
-    require_urls,
-    secret_list,
-    unique,
-    validate,
-    verify_basic_auth,
-)
-from shared.webhooks.model import (
-    Ignored,
-    Push,
-    Pushes,
-    WebhookResult,
-    derived_delivery_id,
-    not_a_push,
-)
+from shared.webhooks.body import CamelPayloadModel, OptionalStrings, Strings, first_name, validate
+from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonObject, PushBody
+from shared.webhooks.refs import RefUpdate
+from shared.webhooks.signatures import basic_auth
 
 PROVIDER = "azuredevops"
 WHAT = "Azure DevOps git.push payload"
@@ -52,68 +36,46 @@ class _RefUpdate(CamelPayloadModel):
     new_object_id: CommitSha
 
 
-class _Repository(CamelPayloadModel):
-    remote_url: str | None = None
-    ssh_url: str | None = None
-    web_url: str | None = None
+_Urls = Annotated[
+    Strings,
+    OptionalStrings("_Repository", "remote_url", "ssh_url", "web_url", base=CamelPayloadModel),
+]
+"""The repository's URLs: https clone, ssh, then the web page."""
 
-
-class _Identity(CamelPayloadModel):
-    display_name: str | None = None
-    unique_name: str | None = None
+_Identity = Annotated[
+    Strings, OptionalStrings("_Identity", "display_name", "unique_name", base=CamelPayloadModel)
+]
 
 
 class _Resource(CamelPayloadModel):
     ref_updates: list[_RefUpdate]
-    repository: _Repository
+    repository: _Urls
     pushed_by: _Identity | None = None
 
 
-class _PushEvent(CamelPayloadModel):
+class _PushEvent(_Envelope):
     resource: _Resource
 
 
-def parse(headers: Headers, body: bytes, secrets: Secrets) -> WebhookResult:
-    """Verify and read one Azure DevOps service hook delivery."""
-    keys = secret_list(PROVIDER, secrets)
-    verify_basic_auth(keys, headers.value("Authorization"))
-    data = load_json_object(WHAT, headers, body)
-    envelope = validate(WHAT, _Envelope, data)
-    if envelope.event_type != "git.push":
-        return Ignored(not_a_push(envelope.event_type), PROVIDER)
+def _event_type(_: str, data: JsonObject) -> str:
+    return validate(WHAT, _Envelope, data).event_type
+
+
+def _read_push(data: JsonObject) -> PushBody:
     event = validate(WHAT, _PushEvent, data)
     resource = event.resource
-    repo = resource.repository
-    urls = require_urls(
-        WHAT, unique([repo.remote_url, repo.ssh_url, repo.web_url]), "resource.repository.remoteUrl"
-    )
-    moves = [(u.name, u.old_object_id, u.new_object_id) for u in resource.ref_updates]
-    event_id = delivery_value(WHAT, "id", envelope.id)
-    delivery = event_id or derived_delivery_id(PROVIDER, urls, moves)
-    who = resource.pushed_by
-    pusher = (who.display_name or who.unique_name) if who else None
-    pushes: list[Push] = []
-    ignored: list[Ignored] = []
-    for ref, before, after in moves:
-        branch = branch_of(ref, after)
-        if isinstance(branch, Ignored):
-            ignored.append(branch)
-            continue
-        pushes.append(
-            Push(
-                provider=PROVIDER,
-                delivery_id=delivery,
-                repository_urls=urls,
-                branch=branch,
-                commit=after,
-                changed_paths=None,
-                pusher=pusher,
-                previous_commit=previous(before),
-                request_id=event_id,
-            )
-        )
-    if len(pushes) == 1:
-        return pushes[0]
-    if pushes:
-        return Pushes(PROVIDER, delivery, tuple(pushes))
-    return Ignored(ignored[0].reason if ignored else "no ref updates", PROVIDER)
+    updates = [RefUpdate(u.name, u.old_object_id, u.new_object_id) for u in resource.ref_updates]
+    pusher = first_name(resource.pushed_by)
+    return PushBody(resource.repository, updates, pusher, event_id=event.id)
+
+
+AZURE_DEVOPS = GitProvider(
+    name=PROVIDER,
+    what=WHAT,
+    authenticate=basic_auth,
+    events=Events("git.push", in_body=_event_type),
+    ids=DeliveryIds(in_body="id"),
+    read_push=_read_push,
+    repository_loc="resource.repository.remoteUrl",
+    ref_list="ref updates",
+)

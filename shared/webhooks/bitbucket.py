@@ -14,38 +14,29 @@
 - Changed files: never listed (`changed_paths` is None).
 """
 
+from typing import Annotated
+
 from shared.revision import CommitSha
-from shared.webhooks.common import (
-    Headers,
-    PayloadModel,
-    Secrets,
-    event_header,
-    load_json_object,
-    request_header,
-    require_urls,
-    secret_list,
-    unique,
-    validate,
-    verify_hmac,
-)
-from shared.webhooks.model import (
+from shared.webhooks.body import OptionalStrings, PayloadModel, Strings, first_name, validate
+from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonObject, PushBody
+from shared.webhooks.refs import (
     BRANCH_DELETED,
     NOT_A_BRANCH,
     TAG_PUSH,
     ZERO_SHA,
-    Ignored,
-    Ping,
-    Push,
-    Pushes,
-    WebhookResult,
-    derived_delivery_id,
-    not_a_push,
+    BranchMove,
+    RefUpdate,
+    branch_ref,
 )
+from shared.webhooks.results import not_a_push
+from shared.webhooks.signatures import hmac_signature
 
 PROVIDER = "bitbucket"
 WHAT = "Bitbucket push payload"
 SIGNATURE_HEADER = "X-Hub-Signature"
 CLOUD_HOST = "https://bitbucket.org/"
+DATA_CENTER_PUSH = "repo:refs_changed"
+DATA_CENTER_IGNORED = f"{not_a_push(DATA_CENTER_PUSH)} (Bitbucket Data Center is not supported)"
 
 
 class _Target(PayloadModel):
@@ -84,9 +75,7 @@ class _Repository(PayloadModel):
     links: _Links | None = None
 
 
-class _Actor(PayloadModel):
-    display_name: str | None = None
-    nickname: str | None = None
+_Actor = Annotated[Strings, OptionalStrings("_Actor", "display_name", "nickname")]
 
 
 class _PushPayload(PayloadModel):
@@ -95,68 +84,56 @@ class _PushPayload(PayloadModel):
     push: _Push
 
 
-def parse(headers: Headers, body: bytes, secrets: Secrets) -> WebhookResult:
-    """Verify and read one Bitbucket Cloud delivery."""
-    keys = secret_list(PROVIDER, secrets)
-    verify_hmac(body, keys, SIGNATURE_HEADER, headers.value(SIGNATURE_HEADER), prefix="sha256=")
-    event = event_header(WHAT, headers, "X-Event-Key")
-    request_id = request_header(headers, "X-Request-UUID")
-    data = load_json_object(WHAT, headers, body)
-    if event == "diagnostics:ping":
-        return Ping(PROVIDER)
-    if event == "repo:refs_changed":
-        return Ignored(f"{not_a_push(event)} (Bitbucket Data Center is not supported)", PROVIDER)
-    if event != "repo:push":
-        return Ignored(not_a_push(event), PROVIDER)
+def _read_push(data: JsonObject) -> PushBody:
     payload = validate(WHAT, _PushPayload, data)
-    urls = require_urls(WHAT, _urls(payload.repository), "repository.links.html.href")
-    moves = [_move(change) for change in payload.push.changes]
-    delivery = derived_delivery_id(PROVIDER, urls, moves)
-    actor = payload.actor
-    pusher = (actor.display_name or actor.nickname) if actor else None
-    pushes: list[Push] = []
-    ignored: list[str] = []
-    for change in payload.push.changes:
-        new = change.new
-        if new is None:
-            old_type = change.old.type if change.old else ""
-            ignored.append(TAG_PUSH if old_type == "tag" else BRANCH_DELETED)
-        elif new.type != "branch":
-            ignored.append(TAG_PUSH if new.type == "tag" else NOT_A_BRANCH)
-        else:
-            pushes.append(
-                Push(
-                    provider=PROVIDER,
-                    delivery_id=delivery,
-                    repository_urls=urls,
-                    branch=new.name,
-                    commit=new.target.hash,
-                    changed_paths=None,
-                    pusher=pusher,
-                    previous_commit=change.old.target.hash if change.old else None,
-                    request_id=request_id,
-                )
-            )
-    if len(pushes) == 1:
-        return pushes[0]
-    if pushes:
-        return Pushes(PROVIDER, delivery, tuple(pushes))
-    return Ignored(ignored[0] if ignored else "no ref changes", PROVIDER)
+    changes = payload.push.changes
+    pusher = first_name(payload.actor)
+    updates = [_ref_update(change) for change in changes]
+    branches = [_branch_moved(change) for change in changes]
+    return PushBody(_urls(payload.repository), updates, pusher, branches=branches)
 
 
-def _urls(repo: _Repository) -> tuple[str, ...]:
+def _urls(repo: _Repository) -> list[str | None]:
     links = repo.links or _Links()
     html = links.html.href if links.html else None
     clone = [link.href for link in links.clone or []]
     from_name = CLOUD_HOST + repo.full_name if repo.full_name and not html else None
-    return unique([*clone, html, from_name])
+    return [*clone, html, from_name]
 
 
-def _move(change: _Change) -> tuple[str, str, str]:
+def _ref_update(change: _Change) -> RefUpdate:
     ref = change.new or change.old
     if ref is None:
-        return ("", ZERO_SHA, ZERO_SHA)
-    prefix = "refs/tags/" if ref.type == "tag" else "refs/heads/"
+        return RefUpdate("", ZERO_SHA, ZERO_SHA)
     before = change.old.target.hash if change.old else ZERO_SHA
     after = change.new.target.hash if change.new else ZERO_SHA
-    return (prefix + ref.name, before, after)
+    return RefUpdate(branch_ref(ref.name, tag=ref.type == "tag"), before, after)
+
+
+def _branch_moved(change: _Change) -> BranchMove | str:
+    """Bitbucket names the ref's type; a null `new` is a deletion."""
+    new = change.new
+    if new is None:
+        old_type = change.old.type if change.old else ""
+        return TAG_PUSH if old_type == "tag" else BRANCH_DELETED
+    if new.type != "branch":
+        return TAG_PUSH if new.type == "tag" else NOT_A_BRANCH
+    previous = change.old.target.hash if change.old else None
+    return BranchMove(new.name, new.target.hash, previous)
+
+
+BITBUCKET = GitProvider(
+    name=PROVIDER,
+    what=WHAT,
+    authenticate=hmac_signature(SIGNATURE_HEADER),
+    events=Events(
+        "repo:push",
+        headers=("X-Event-Key",),
+        pings=("diagnostics:ping",),
+        ignored={DATA_CENTER_PUSH: DATA_CENTER_IGNORED},
+    ),
+    ids=DeliveryIds(logged=("X-Request-UUID",)),
+    read_push=_read_push,
+    repository_loc="repository.links.html.href",
+    ref_list="ref changes",
+)

@@ -31,21 +31,14 @@ spec:
 """
 
 import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.problems import Problem
 from shared.revision import Revision, RevisionError
-from shared.webhooks.common import (
-    CamelPayloadModel,
-    Headers,
-    Secrets,
-    load_json_object,
-    secret_list,
-    validate,
-)
-from shared.webhooks.model import PayloadError, SignatureError
+from shared.webhooks.body import CamelPayloadModel, load_json_object, validate
+from shared.webhooks.errors import SignatureError, payload_error
+from shared.webhooks.headers import Headers
+from shared.webhooks.signatures import Secrets, secret_keys, verify_hmac
 
 PROVIDER = "flux"
 WHAT = "Flux event"
@@ -98,7 +91,7 @@ class FluxEvent:
 
 def verify_flux_signature(headers: Headers, body: bytes, secrets: Secrets) -> None:
     """Check `X-Signature: <hash>=<hex>` over the raw body with every configured key."""
-    keys = secret_list(PROVIDER, secrets)
+    keys = secret_keys(PROVIDER, secrets)
     given = headers.value(SIGNATURE_HEADER)
     if given is None:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header")
@@ -106,13 +99,7 @@ def verify_flux_signature(headers: Headers, body: bytes, secrets: Secrets) -> No
     algorithm = _HASHES.get(name.strip().lower())
     if not sep or algorithm is None:
         raise SignatureError(f"{SIGNATURE_HEADER} is not '<sha256|sha384|sha512>=<hex digest>'")
-    digest = hex_digest.strip().lower().encode("utf-8", "replace")
-    matched = False
-    for key in keys:
-        expected = hmac.new(key, body, algorithm).hexdigest().encode("ascii")
-        matched |= hmac.compare_digest(expected, digest)
-    if not matched:
-        raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
+    verify_hmac(body, keys, SIGNATURE_HEADER, hex_digest, algorithm=algorithm)
 
 
 def parse_flux_event(headers: Mapping[str, str], body: bytes, secrets: Secrets) -> FluxEvent:
@@ -123,16 +110,12 @@ def parse_flux_event(headers: Mapping[str, str], body: bytes, secrets: Secrets) 
     metadata = event.metadata or {}
     cluster_id = metadata.get(CLUSTER_ID_KEY, "").strip()
     if not cluster_id:
-        raise PayloadError(
+        raise payload_error(
             WHAT,
-            [
-                Problem(
-                    f"metadata.{CLUSTER_ID_KEY}",
-                    "missing",
-                    f"the event does not name its cluster: set '{CLUSTER_ID_KEY}' in the "
-                    "Alert's spec.eventMetadata",
-                )
-            ],
+            f"metadata.{CLUSTER_ID_KEY}",
+            "missing",
+            f"the event does not name its cluster: set '{CLUSTER_ID_KEY}' in the "
+            "Alert's spec.eventMetadata",
         )
     obj = event.involved_object
     return FluxEvent(

@@ -15,25 +15,16 @@
   the push did not create the branch.
 """
 
+from collections.abc import Sequence
+from typing import Annotated
+
 from shared.revision import CommitSha
-from shared.webhooks.common import (
-    CommitFiles,
-    Headers,
-    PayloadModel,
-    Secrets,
-    branch_of,
-    changed_files,
-    event_header,
-    load_json_object,
-    previous,
-    request_header,
-    require_urls,
-    secret_list,
-    unique,
-    validate,
-    verify_hmac,
-)
-from shared.webhooks.model import Ignored, Push, WebhookResult, derived_delivery_id, not_a_push
+from shared.webhooks.body import OptionalStrings, PayloadModel, Strings, first_name, validate
+from shared.webhooks.commits import CommitFiles, counted_changes
+from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonObject, PushBody
+from shared.webhooks.headers import Headers
+from shared.webhooks.refs import RefUpdate
+from shared.webhooks.signatures import verify_hmac
 
 PROVIDER = "gitea"
 WHAT = "Gitea push payload"
@@ -48,16 +39,11 @@ DELIVERY_HEADERS = (
 )
 
 
-class _Repository(PayloadModel):
-    clone_url: str | None = None
-    ssh_url: str | None = None
-    html_url: str | None = None
+_Urls = Annotated[Strings, OptionalStrings("_Repository", "clone_url", "ssh_url", "html_url")]
+"""The repository's URLs, in the order they are preferred."""
 
-
-class _User(PayloadModel):
-    login: str | None = None
-    username: str | None = None
-    full_name: str | None = None
+_User = Annotated[Strings, OptionalStrings("_User", "login", "username", "full_name")]
+"""The pusher (or, from older versions, only the sender): the first name it gives."""
 
 
 class _PushPayload(PayloadModel):
@@ -66,51 +52,36 @@ class _PushPayload(PayloadModel):
     after: CommitSha
     commits: list[CommitFiles] | None = None
     total_commits: int | None = None
-    repository: _Repository
+    repository: _Urls
     pusher: _User | None = None
     sender: _User | None = None
 
 
-def parse(headers: Headers, body: bytes, secrets: Secrets) -> WebhookResult:
-    """Verify and read one Gitea, Forgejo or Gogs delivery."""
-    keys = secret_list(PROVIDER, secrets)
+def _verify(headers: Headers, body: bytes, keys: Sequence[bytes]) -> None:
+    """The first bare signature header present decides; else the GitHub-style one."""
     bare = headers.first(*BARE_SIGNATURE_HEADERS)
     if bare is not None:
         verify_hmac(body, keys, bare[0], bare[1])
-    else:
-        hub = headers.value(HUB_SIGNATURE_HEADER)
-        header = HUB_SIGNATURE_HEADER if hub is not None else "X-Gitea-Signature"
-        verify_hmac(body, keys, header, hub, prefix="sha256=")
-    event = event_header(WHAT, headers, *EVENT_HEADERS)
-    data = load_json_object(WHAT, headers, body)
-    if event != "push":
-        return Ignored(not_a_push(event), PROVIDER)
+        return
+    hub = headers.value(HUB_SIGNATURE_HEADER)
+    header = HUB_SIGNATURE_HEADER if hub is not None else "X-Gitea-Signature"
+    verify_hmac(body, keys, header, hub, prefix="sha256=")
+
+
+def _read_push(data: JsonObject) -> PushBody:
     payload = validate(WHAT, _PushPayload, data)
-    branch = branch_of(payload.ref, payload.after)
-    if isinstance(branch, Ignored):
-        return Ignored(branch.reason, PROVIDER)
-    repo = payload.repository
-    urls = require_urls(WHAT, unique([repo.clone_url, repo.ssh_url, repo.html_url]), "repository")
-    user = payload.pusher or payload.sender
-    return Push(
-        provider=PROVIDER,
-        delivery_id=derived_delivery_id(
-            PROVIDER, urls, [(payload.ref, payload.before, payload.after)]
-        ),
-        repository_urls=urls,
-        branch=branch,
-        commit=payload.after,
-        changed_paths=_changed_paths(payload),
-        pusher=(user.login or user.username or user.full_name) if user else None,
-        previous_commit=previous(payload.before),
-        request_id=request_header(headers, *DELIVERY_HEADERS),
-    )
+    pusher = first_name(payload.pusher or payload.sender)
+    update = RefUpdate(payload.ref, payload.before, payload.after)
+    changed = counted_changes(payload.before, payload.commits, payload.total_commits)
+    return PushBody(payload.repository, [update], pusher, changed)
 
 
-def _changed_paths(payload: _PushPayload) -> frozenset[str] | None:
-    commits = payload.commits or []
-    if previous(payload.before) is None or not commits:
-        return None
-    if payload.total_commits is None or payload.total_commits != len(commits):
-        return None
-    return changed_files(commits)
+GITEA = GitProvider(
+    name=PROVIDER,
+    what=WHAT,
+    authenticate=_verify,
+    events=Events("push", headers=EVENT_HEADERS),
+    ids=DeliveryIds(logged=DELIVERY_HEADERS),
+    read_push=_read_push,
+    repository_loc="repository",
+)

@@ -11,26 +11,14 @@
   documents caps on the list and gives no total).
 """
 
+from typing import Annotated
+
 from shared.revision import CommitSha
-from shared.webhooks.common import (
-    CommitFiles,
-    Headers,
-    PayloadModel,
-    Secrets,
-    branch_of,
-    changed_files,
-    delivery_header,
-    derived_or,
-    event_header,
-    load_json_object,
-    previous,
-    require_urls,
-    secret_list,
-    unique,
-    validate,
-    verify_hmac,
-)
-from shared.webhooks.model import Ignored, Ping, Push, WebhookResult, not_a_push
+from shared.webhooks.body import OptionalStrings, PayloadModel, Strings, first_name, validate
+from shared.webhooks.commits import CommitFiles, changed_files
+from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonObject, PushBody
+from shared.webhooks.refs import ZERO_SHA, RefUpdate, previous
+from shared.webhooks.signatures import hmac_signature
 
 PROVIDER = "github"
 WHAT = "GitHub push payload"
@@ -38,19 +26,13 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 COMMIT_LIST_CAP = 20
 
 
-class _Repository(PayloadModel):
-    clone_url: str | None = None
-    ssh_url: str | None = None
-    html_url: str | None = None
-    git_url: str | None = None
+_Urls = Annotated[
+    Strings, OptionalStrings("_Repository", "clone_url", "ssh_url", "html_url", "git_url")
+]
+"""The repository's URLs, in the order they are preferred."""
 
-
-class _Pusher(PayloadModel):
-    name: str | None = None
-
-
-class _Sender(PayloadModel):
-    login: str | None = None
+_Pusher = Annotated[Strings, OptionalStrings("_Pusher", "name")]
+_Sender = Annotated[Strings, OptionalStrings("_Sender", "login")]
 
 
 class _Commit(CommitFiles):
@@ -65,46 +47,17 @@ class _PushPayload(PayloadModel):
     deleted: bool = False
     forced: bool = False
     commits: list[_Commit] | None = None
-    repository: _Repository
+    repository: _Urls
     pusher: _Pusher | None = None
     sender: _Sender | None = None
 
 
-def parse(headers: Headers, body: bytes, secrets: Secrets) -> WebhookResult:
-    """Verify and read one GitHub delivery."""
-    keys = secret_list(PROVIDER, secrets)
-    verify_hmac(body, keys, SIGNATURE_HEADER, headers.value(SIGNATURE_HEADER), prefix="sha256=")
-    event = event_header(WHAT, headers, "X-GitHub-Event")
-    delivery = delivery_header(WHAT, headers, "X-GitHub-Delivery")
-    data = load_json_object(WHAT, headers, body)
-    if event == "ping":
-        return Ping(PROVIDER)
-    if event != "push":
-        return Ignored(not_a_push(event), PROVIDER)
+def _read_push(data: JsonObject) -> PushBody:
     payload = validate(WHAT, _PushPayload, data)
-    branch = branch_of(payload.ref, payload.after, payload.deleted)
-    if isinstance(branch, Ignored):
-        return Ignored(branch.reason, PROVIDER)
-    repo = payload.repository
-    urls = require_urls(
-        WHAT, unique([repo.clone_url, repo.ssh_url, repo.html_url, repo.git_url]), "repository"
-    )
-    pusher = payload.pusher.name if payload.pusher else None
-    if not pusher and payload.sender:
-        pusher = payload.sender.login
-    return Push(
-        provider=PROVIDER,
-        delivery_id=derived_or(
-            delivery, PROVIDER, urls, payload.ref, payload.before, payload.after
-        ),
-        repository_urls=urls,
-        branch=branch,
-        commit=payload.after,
-        changed_paths=_changed_paths(payload),
-        pusher=pusher,
-        previous_commit=previous(payload.before),
-        request_id=delivery,
-    )
+    pusher = first_name([*(payload.pusher or ()), *(payload.sender or ())])
+    after = ZERO_SHA if payload.deleted else payload.after  # `deleted`: the ref moved to no commit
+    update = RefUpdate(payload.ref, payload.before, after)
+    return PushBody(payload.repository, [update], pusher, _changed_paths(payload))
 
 
 def _changed_paths(payload: _PushPayload) -> frozenset[str] | None:
@@ -114,3 +67,14 @@ def _changed_paths(payload: _PushPayload) -> frozenset[str] | None:
     if not commits or len(commits) >= COMMIT_LIST_CAP:
         return None
     return changed_files(commits)
+
+
+GITHUB = GitProvider(
+    name=PROVIDER,
+    what=WHAT,
+    authenticate=hmac_signature(SIGNATURE_HEADER),
+    events=Events("push", headers=("X-GitHub-Event",), pings=("ping",)),
+    ids=DeliveryIds(kept=("X-GitHub-Delivery",)),
+    read_push=_read_push,
+    repository_loc="repository",
+)

@@ -12,45 +12,32 @@
   and the push neither created the branch nor listed no commits.
 """
 
+from typing import Annotated
+
 from shared.revision import CommitSha
-from shared.webhooks.common import (
-    CommitFiles,
-    Headers,
-    PayloadModel,
-    Secrets,
-    branch_of,
-    changed_files,
-    delivery_header,
-    derived_or,
-    event_header,
-    load_json_object,
-    previous,
-    request_header,
-    require_urls,
-    secret_list,
-    unique,
-    validate,
-    verify_token,
-)
-from shared.webhooks.model import TAG_PUSH, Ignored, Push, WebhookResult, not_a_push
+from shared.webhooks.body import OptionalStrings, PayloadModel, Strings, validate
+from shared.webhooks.commits import CommitFiles, counted_changes
+from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonObject, PushBody
+from shared.webhooks.refs import TAG_PUSH, RefUpdate
+from shared.webhooks.signatures import shared_token
 
 PROVIDER = "gitlab"
 WHAT = "GitLab push payload"
 TOKEN_HEADER = "X-Gitlab-Token"
+EVENT_UUID_HEADER = "X-Gitlab-Event-UUID"
+PUSH_HOOK = "Push Hook"
+TAG_PUSH_HOOK = "Tag Push Hook"
+SYSTEM_HOOK_KINDS = {"push": PUSH_HOOK, "tag_push": TAG_PUSH_HOOK}
+"""A System Hook's `object_kind`, as the project hook event that sends the same payload."""
 
 
-class _Project(PayloadModel):
-    git_http_url: str | None = None
-    git_ssh_url: str | None = None
-    http_url: str | None = None
-    ssh_url: str | None = None
-    web_url: str | None = None
+CLONE_URLS = ("git_http_url", "git_ssh_url")
+"""The clone URLs GitLab gives for both the project and the older `repository` object."""
 
-
-class _Repository(PayloadModel):
-    git_http_url: str | None = None
-    git_ssh_url: str | None = None
-    homepage: str | None = None
+_Project = Annotated[
+    Strings, OptionalStrings("_Project", *CLONE_URLS, "http_url", "ssh_url", "web_url")
+]
+_Repository = Annotated[Strings, OptionalStrings("_Repository", *CLONE_URLS, "homepage")]
 
 
 class _PushPayload(PayloadModel):
@@ -70,61 +57,33 @@ class _Kind(PayloadModel):
     object_kind: str | None = None
 
 
-def parse(headers: Headers, body: bytes, secrets: Secrets) -> WebhookResult:
-    """Verify and read one GitLab delivery."""
-    keys = secret_list(PROVIDER, secrets)
-    verify_token(keys, TOKEN_HEADER, headers.value(TOKEN_HEADER))
-    event = event_header(WHAT, headers, "X-Gitlab-Event")
-    delivery = delivery_header(WHAT, headers, "Idempotency-Key", "X-Gitlab-Event-UUID")
-    data = load_json_object(WHAT, headers, body)
-    if event == "System Hook":
-        kind = validate(WHAT, _Kind, data).object_kind
-        event = {"push": "Push Hook", "tag_push": "Tag Push Hook"}.get(kind or "", event)
-    if event == "Tag Push Hook":
-        return Ignored(TAG_PUSH, PROVIDER)
-    if event != "Push Hook":
-        return Ignored(not_a_push(event), PROVIDER)
+def _system_hook_event(event: str, data: JsonObject) -> str:
+    """A System Hook is read as the project hook event its `object_kind` stands for."""
+    if event != "System Hook":
+        return event
+    kind = validate(WHAT, _Kind, data).object_kind
+    return SYSTEM_HOOK_KINDS.get(kind or "", event)
+
+
+def _read_push(data: JsonObject) -> PushBody:
     payload = validate(WHAT, _PushPayload, data)
-    branch = branch_of(payload.ref, payload.after)
-    if isinstance(branch, Ignored):
-        return Ignored(branch.reason, PROVIDER)
-    project = payload.project or _Project()
-    repo = payload.repository or _Repository()
-    urls = require_urls(
-        WHAT,
-        unique(
-            [
-                project.git_http_url,
-                project.git_ssh_url,
-                project.http_url,
-                project.ssh_url,
-                project.web_url,
-                repo.git_http_url,
-                repo.git_ssh_url,
-                repo.homepage,
-            ]
-        ),
-        "project",
-    )
-    return Push(
-        provider=PROVIDER,
-        delivery_id=derived_or(
-            delivery, PROVIDER, urls, payload.ref, payload.before, payload.after
-        ),
-        repository_urls=urls,
-        branch=branch,
-        commit=payload.after,
-        changed_paths=_changed_paths(payload),
-        pusher=payload.user_username or payload.user_name,
-        previous_commit=previous(payload.before),
-        request_id=request_header(headers, "X-Gitlab-Event-UUID"),
-    )
+    urls = [*(payload.project or ()), *(payload.repository or ())]
+    update = RefUpdate(payload.ref, payload.before, payload.after)
+    changed = counted_changes(payload.before, payload.commits, payload.total_commits_count)
+    return PushBody(urls, [update], payload.user_username or payload.user_name, changed)
 
 
-def _changed_paths(payload: _PushPayload) -> frozenset[str] | None:
-    commits = payload.commits or []
-    if previous(payload.before) is None or not commits:
-        return None
-    if payload.total_commits_count is None or payload.total_commits_count != len(commits):
-        return None
-    return changed_files(commits)
+GITLAB = GitProvider(
+    name=PROVIDER,
+    what=WHAT,
+    authenticate=shared_token(TOKEN_HEADER),
+    events=Events(
+        PUSH_HOOK,
+        headers=("X-Gitlab-Event",),
+        in_body=_system_hook_event,
+        ignored={TAG_PUSH_HOOK: TAG_PUSH},
+    ),
+    ids=DeliveryIds(kept=("Idempotency-Key", EVENT_UUID_HEADER), logged=(EVENT_UUID_HEADER,)),
+    read_push=_read_push,
+    repository_loc="project",
+)

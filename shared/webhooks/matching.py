@@ -2,7 +2,7 @@
 
 from shared.trackspec import Source
 from shared.webhooks.globs import any_path_selected
-from shared.webhooks.model import Push
+from shared.webhooks.results import Push
 from shared.webhooks.urls import RepoUrlError, normalise_repo_url
 
 

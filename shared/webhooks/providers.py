@@ -1,34 +1,35 @@
 """One entry point for every Git provider: `parse_webhook(provider, headers, body, secrets)`."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from shared.webhooks import azuredevops, bitbucket, gitea, github, gitlab
-from shared.webhooks.common import Headers, Secrets
-from shared.webhooks.model import UnknownProvider, WebhookResult
+from shared.webhooks.azuredevops import AZURE_DEVOPS
+from shared.webhooks.bitbucket import BITBUCKET
+from shared.webhooks.errors import UnknownProvider
+from shared.webhooks.git_delivery import GitProvider
+from shared.webhooks.gitea import GITEA
+from shared.webhooks.github import GITHUB
+from shared.webhooks.gitlab import GITLAB
+from shared.webhooks.headers import Headers
+from shared.webhooks.results import WebhookResult
+from shared.webhooks.signatures import Secrets
 
-Parser = Callable[[Headers, bytes, Secrets], WebhookResult]
-
-PARSERS: dict[str, Parser] = {
-    github.PROVIDER: github.parse,
-    gitlab.PROVIDER: gitlab.parse,
-    azuredevops.PROVIDER: azuredevops.parse,
-    bitbucket.PROVIDER: bitbucket.parse,
-    gitea.PROVIDER: gitea.parse,
+GIT_PROVIDERS: dict[str, GitProvider] = {
+    p.name: p for p in (GITHUB, GITLAB, AZURE_DEVOPS, BITBUCKET, GITEA)
 }
 """The providers arcwave reads, by the name used in `/api/hooks/{provider}`."""
 
-ALIASES = {"forgejo": gitea.PROVIDER, "gogs": gitea.PROVIDER}
+ALIASES = {"forgejo": GITEA.name, "gogs": GITEA.name}
 """Other names accepted for a provider whose parser reads them too."""
 
-PROVIDERS = tuple(PARSERS)
+PROVIDERS = tuple(GIT_PROVIDERS)
 
 
 def provider_name(provider: str) -> str:
     """The canonical provider name for `provider` (case-insensitive, aliases resolved)."""
     name = provider.strip().lower()
     name = ALIASES.get(name, name)
-    if name not in PARSERS:
-        known = ", ".join(sorted([*PARSERS, *ALIASES]))
+    if name not in GIT_PROVIDERS:
+        known = ", ".join(sorted([*GIT_PROVIDERS, *ALIASES]))
         raise UnknownProvider(f"unknown webhook provider '{provider[:40]}' (known: {known})")
     return name
 
@@ -42,4 +43,4 @@ def parse_webhook(
     wrong signature or token) or `PayloadError` (malformed headers or body); nothing else.
     The signature is checked before the body is read.
     """
-    return PARSERS[provider_name(provider)](Headers(headers), body, secrets)
+    return GIT_PROVIDERS[provider_name(provider)].parse(Headers(headers), body, secrets)

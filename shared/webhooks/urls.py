@@ -19,6 +19,7 @@ Ports are dropped even when not the default, so a self-hosted server's ssh (`:22
 """
 
 import re
+from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
 
@@ -51,6 +52,17 @@ def normalise_repo_url(url: str) -> str:
         raise RepoUrlError(f"'{_shown(text)}' is not a repository URL: it needs a host and a path")
     host, segments = _azure_devops(host, segments)
     return "/".join([host, *segments])
+
+
+def repository_keys(urls: Iterable[str]) -> frozenset[str]:
+    """The canonical keys of `urls`, skipping any that are not repository URLs."""
+    keys = set()
+    for url in urls:
+        try:
+            keys.add(normalise_repo_url(url))
+        except RepoUrlError:
+            continue
+    return frozenset(keys)
 
 
 def _split(text: str) -> tuple[str, str]:

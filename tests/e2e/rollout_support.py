@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,8 +24,9 @@ from shared.names import wave_instance
 from shared.settings import CredentialKind, Settings, StoreSettings
 from shared.states import RolloutState
 from shared.store import Records, RolloutRecord, TrackRecord, open_store
-from shared.store.records import utc_now
+from shared.times import utc_now
 from shared.trackspec import validate_track_spec
+from tests.support import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -138,16 +138,15 @@ class Stack:
     def wait_state(
         self, rollout_id: str, *states: RolloutState, timeout: float = 120.0
     ) -> RolloutRecord:
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            last = self.rollout(rollout_id)
-            if last is not None and last.state in states:
-                return last
-            time.sleep(0.1)
-        raise AssertionError(
-            f"rollout {rollout_id} not in {states} after {timeout}s; last: "
-            f"{last.state if last else None}\n{self.host.output()[-4000:]}"
+        def reached() -> RolloutRecord | None:
+            found = self.rollout(rollout_id)
+            return found if found is not None and found.state in states else None
+
+        return eventually(
+            reached,
+            timeout=timeout,
+            what=f"rollout {rollout_id} in {states}",
+            context=lambda: f"rollout: {self.rollout(rollout_id)}\n{self.host.output()[-4000:]}",
         )
 
     def wave_finished_at(self, rollout_id: str, wave: str) -> datetime:

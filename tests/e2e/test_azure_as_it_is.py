@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from rollout_support import GOOD, GOOD2, Stack, running_stack, track_spec
 
-from tests.support import Topic
+from tests.support import Topic, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -53,14 +53,22 @@ def start(stack: Stack, revision: str) -> str:
 
 
 def wait(stack: Stack, rollout_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    detail: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+    def ended() -> dict[str, Any] | None:
         code, detail = api(stack, "GET", f"rollouts/{rollout_id}")
-        if code == 200 and detail["state"] in TERMINAL:
-            return detail
-        time.sleep(0.2)
-    raise AssertionError(f"rollout {rollout_id} did not end; last: {detail}")
+        return detail if code == 200 and detail["state"] in TERMINAL else None
+
+    return eventually(
+        ended,
+        timeout=timeout,
+        interval=0.2,
+        what=f"rollout {rollout_id} ended",
+        context=lambda: str(api(stack, "GET", f"rollouts/{rollout_id}")[1]),
+    )
+
+
+def fleet_cluster(stack: Stack, name: str) -> dict[str, Any]:
+    _, fleet = api(stack, "GET", "fleet?track=baseline")
+    return next(c for c in fleet["clusters"] if c["name"] == name)
 
 
 def register(stack: Stack, query: str = "", **spec: Any) -> tuple[int, Any]:
@@ -186,15 +194,16 @@ def test_a_cluster_that_reconnects_is_caught_up_with_no_event_at_all(tmp_path: P
         assert "store-3" not in {w["cluster"] for w in stack.writes()}
         stack.emulator.control.set_connectivity("store-3", "Connected")
         back = time.monotonic()
-        deadline = back + 150
-        while time.monotonic() < deadline:
-            _, fleet = api(stack, "GET", "fleet?track=baseline")
-            store3 = next(c for c in fleet["clusters"] if c["name"] == "store-3")
-            if store3["state"] == "Healthy" and store3["appliedRevision"] == GOOD:
-                break
-            time.sleep(1)
-        else:
-            raise AssertionError(f"store-3 was not caught up: {store3}")
+        eventually(
+            lambda: (
+                (c := fleet_cluster(stack, "store-3"))["state"] == "Healthy"
+                and c["appliedRevision"] == GOOD
+            ),
+            timeout=150,
+            interval=1,
+            what="store-3 caught up",
+            context=lambda: str(fleet_cluster(stack, "store-3")),
+        )
         assert time.monotonic() - back < 130  # within about two minutes
         assert (
             stack.emulator.control.events()["delivered"] == 0
@@ -218,14 +227,12 @@ def test_a_write_by_someone_else_is_reported_with_who_wrote_it(tmp_path: Path) -
             "POST", f"/admin/functions/drift_sweep?code={stack.host.function_key}", {}
         )
         assert code == 202
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            _, fleet = api(stack, "GET", "fleet?track=baseline")
-            store2 = next(c for c in fleet["clusters"] if c["name"] == "store-2")
-            if store2["reason"] == "Drifted":
-                break
-            time.sleep(0.5)
-        else:
-            raise AssertionError(f"no drift reported: {store2}")
+        store2 = eventually(
+            lambda: (c := fleet_cluster(stack, "store-2"))["reason"] == "Drifted" and c,
+            timeout=60,
+            interval=0.5,
+            what="drift reported on store-2",
+            context=lambda: str(fleet_cluster(stack, "store-2")),
+        )
         assert "kustomization 'infra' path is './policy-managed'" in store2["message"]
         assert "last modified by" in store2["message"]

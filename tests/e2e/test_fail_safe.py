@@ -27,7 +27,7 @@ from rollout_support import (
 
 from devhost.testing import DevHost
 from shared.names import MAX_INSTANCE_ID
-from tests.support import HAND_MADE_CONFIGURATION
+from tests.support import HAND_MADE_CONFIGURATION, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -63,14 +63,19 @@ def wait(
     stack: Stack, rollout_id: str, check: Any = None, timeout: float = 180.0
 ) -> dict[str, Any]:
     """Poll the API until the rollout ends (or `check(detail)` holds); its detail."""
-    deadline = time.monotonic() + timeout
-    detail: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    def there() -> dict[str, Any] | None:
         detail = rollout(stack, rollout_id)
-        if detail and (check(detail) if check else detail["state"] in TERMINAL):
-            return detail
-        time.sleep(0.2)
-    raise AssertionError(f"rollout {rollout_id} never got there; last: {detail}")
+        done = detail and (check(detail) if check else detail["state"] in TERMINAL)
+        return detail if done else None
+
+    return eventually(
+        there,
+        timeout=timeout,
+        interval=0.2,
+        what=f"rollout {rollout_id} got there",
+        context=lambda: str(rollout(stack, rollout_id)),
+    )
 
 
 def timeline(stack: Stack, rollout_id: str) -> list[dict[str, Any]]:
@@ -134,10 +139,12 @@ def test_arm_failing_past_the_horizon_fails_rolls_back_and_frees_the_track(
     with running_stack(tmp_path, env=env, faults=SLOW_BROAD) as stack:
         second = in_the_broad_wave(stack)
         stack.emulator.control.patch_faults(armErrorRate=1.0)
-        deadline = time.monotonic() + 60
-        while not any(e["reason"] == "StepFailed" for e in timeline(stack, second)):
-            assert time.monotonic() < deadline, "the step never gave up"
-            time.sleep(0.2)
+        eventually(
+            lambda: any(e["reason"] == "StepFailed" for e in timeline(stack, second)),
+            timeout=60,
+            interval=0.2,
+            what="the step gave up",
+        )
         stack.emulator.control.patch_faults(armErrorRate=0.0)  # ARM is back for the rollback
         detail = wait(stack, second)
         assert (detail["state"], detail["reason"]) == ("Failed", "StepFailed")

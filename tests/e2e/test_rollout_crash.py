@@ -8,6 +8,7 @@ import pytest
 from rollout_support import GOOD, GOOD2, running_stack, slow_canaries, written_at
 
 from shared.states import RolloutState
+from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -19,10 +20,12 @@ def test_a_killed_host_resumes_the_rollout_where_it_stopped(tmp_path: Path) -> N
         stack.wait_state("r1", RolloutState.SUCCEEDED)
         stack.roll(GOOD2, "r2")
         stack.wait_state("r2", RolloutState.RUNNING)
-        deadline = time.monotonic() + 30
-        while not any(w["commit"] == GOOD2 for w in stack.writes()):
-            assert time.monotonic() < deadline, "the canary wave never started"
-            time.sleep(0.05)
+        eventually(
+            lambda: any(w["commit"] == GOOD2 for w in stack.writes()),
+            timeout=30,
+            interval=0.05,
+            what="the canary wave started",
+        )
         stack.host.kill()
         time.sleep(0.5)
         stack.host.start()

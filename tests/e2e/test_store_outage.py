@@ -19,6 +19,7 @@ from shared.reasons import Reason
 from shared.states import RolloutState
 from tests.cosmos_standin import CosmosStandIn
 from tests.outage import CuttableLink
+from tests.support import poll
 
 pytestmark = pytest.mark.e2e
 
@@ -75,13 +76,7 @@ class Outage:
 
     def poll(self, check: Callable[[], T | None], timeout: float) -> T | None:
         """`check()`'s first truthy answer, or None after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = check()
-            if found:
-                return found
-            time.sleep(0.2)
-        return None
+        return poll(check, timeout=timeout, interval=0.2)
 
     def until(self, check: Callable[[], T | None], what: str, timeout: float) -> T:
         found = self.poll(check, timeout)

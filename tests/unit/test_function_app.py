@@ -1,10 +1,13 @@
 """The function app as the Functions host indexes it, and the files that ship with it."""
 
 import json
+import os
 from pathlib import Path
 
 import azure.functions as func
 import pytest
+
+from shared.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +42,7 @@ def test_healthz_answers_ok_with_the_version(functions: dict[str, object]) -> No
 def test_activities_are_registered_under_their_contract_names(
     functions: dict[str, object],
 ) -> None:
-    from activities import contracts
+    from shared.contracts import activities as contracts
 
     names = {}
     for function in functions.values():
@@ -56,7 +59,6 @@ def test_activities_are_registered_under_their_contract_names(
         contracts.RECORD,
         contracts.READ_CONTROL,
         contracts.RECOVERY,
-        contracts.PUBLISH,
     }
     assert set(names) == expected
 
@@ -64,22 +66,41 @@ def test_activities_are_registered_under_their_contract_names(
 def test_indexing_needs_no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    for name in ("ARCWAVE_STORE", "ARCWAVE_ARM_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("ARCWAVE_")]:
+        monkeypatch.delenv(name)
     import function_app
 
     importlib.reload(function_app)
 
 
+def test_a_bad_setting_stops_the_app_as_it_starts_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib
+
+    from shared import runtime
+
+    monkeypatch.setenv("ARCWAVE_STORE", f"sqlite:///{tmp_path}/a.db")
+    monkeypatch.setenv("ARCWAVE_POLL_SECONDS", "fast")
+    runtime.app_settings.cache_clear()
+    import function_app
+
+    try:
+        with pytest.raises(SettingsError, match="ARCWAVE_POLL_SECONDS='fast' is not a number"):
+            importlib.reload(function_app)
+    finally:
+        runtime.app_settings.cache_clear()
+
+
 def test_function_app_only_builds_the_app_and_registers_blueprints() -> None:
-    source = (ROOT / "function_app.py").read_text()
-    statements = [
-        line
-        for line in source.splitlines()
-        if line and not line.startswith(("#", '"""', "import ", "from ")) and line.strip()
-    ]
-    assert statements[0].startswith("app = df.DFApp(")
-    assert all(s.startswith("app.register_functions(") for s in statements[1:])
+    import ast
+
+    tree = ast.parse((ROOT / "function_app.py").read_text())
+    body = [node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))]
+    statements = [ast.unparse(node) for node in body[1:]]  # after the docstring
+    assert statements[0] == "check_settings_at_start()"
+    assert statements[1].startswith("app = df.DFApp(")
+    assert all(s.startswith("app.register_functions(") for s in statements[2:])
 
 
 def test_host_json() -> None:

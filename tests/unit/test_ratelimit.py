@@ -90,7 +90,7 @@ def test_threads_share_one_budget() -> None:
 
 
 def test_registry_keeps_one_bucket_per_subscription_case_insensitively() -> None:
-    registry = BucketRegistry(10, 200)
+    registry = BucketRegistry(lambda: TokenBucket(10, 200))
     assert registry["ABC"] is registry["abc"]
     assert registry["abc"] is not registry["def"]
 

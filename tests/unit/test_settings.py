@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,12 @@ def test_secrets_never_show_in_reprs(tmp_path: Path) -> None:
         ({"ARCWAVE_ARM_WRITE_BURST": "0"}, "must be more than zero"),
         ({"ARCWAVE_ARM_WRITE_BURST": "2.5"}, "is not a whole number"),
         ({"ARCWAVE_EVENTGRID_KEY": "k"}, "ARCWAVE_EVENTGRID_ENDPOINT is not"),
+        ({"ARCWAVE_POLL_SECONDS": "fast"}, "ARCWAVE_POLL_SECONDS='fast' is not a number"),
+        ({"ARCWAVE_POLL_SECONDS": "0.1"}, "ARCWAVE_POLL_SECONDS='0.1' must be at least 0.2"),
+        ({"ARCWAVE_POLL_SECONDS": "nan"}, "ARCWAVE_POLL_SECONDS='nan' is not a number"),
+        ({"ARCWAVE_RETRY_HORIZON_SECONDS": "inf"}, "is not a number"),
+        ({"ARCWAVE_RETRY_FIRST_SECONDS": "-1"}, "must be more than zero"),
+        ({"ARCWAVE_KEYVAULT_URL": "kv.vault.azure.net"}, "ARCWAVE_KEYVAULT_URL"),
         (
             {"ARCWAVE_WEBHOOK_SECRET": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/x)"},
             "ARCWAVE_WEBHOOK_SECRET holds an unresolved Key Vault reference",
@@ -116,3 +123,18 @@ def test_bad_settings_fail_naming_the_setting(
     with pytest.raises(SettingsError) as error:
         Settings.from_env(merged)
     assert (named or "ARCWAVE_STORE") in str(error.value)
+
+
+def test_every_setting_the_app_reads_is_in_the_settings_doc_and_no_other() -> None:
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "shared" / "settings.py").read_text()
+    read = set(re.findall(r'"(ARCWAVE_[A-Z_]+)"', source))
+    read |= {"ARCWAVE_WEBHOOK_SECRET_<PROVIDER>"} if "ARCWAVE_WEBHOOK_SECRET_{" in source else set()
+    doc = (root / "docs" / "settings.md").read_text()
+    documented = set(re.findall(r"`(ARCWAVE_[A-Z_<>]+)`", doc))
+    assert read == documented
+
+
+def test_a_good_poll_interval_is_taken_as_given(tmp_path: Path) -> None:
+    assert Settings.from_env(env(tmp_path, ARCWAVE_POLL_SECONDS="0.2")).poll_seconds == 0.2
+    assert Settings.from_env(env(tmp_path)).poll_seconds == 10.0

@@ -3,7 +3,9 @@ import re
 import pytest
 
 from shared.reasons import Reason
-from shared.states import COMMANDS_ACCEPTED, Command, RolloutState, WaveState
+from shared.states import Command, RolloutState, WaveState
+from shared.store import CommandRefused, RolloutControl, RolloutRecord, Trigger, WaveStatus
+from shared.times import utc_now
 
 
 def test_terminal_rollout_states() -> None:
@@ -17,31 +19,57 @@ def test_terminal_rollout_states() -> None:
     }
 
 
+def rollout(state: RolloutState, **control: object) -> RolloutRecord:
+    return RolloutRecord(
+        id="r1",
+        track="baseline",
+        revision="a" * 40,
+        state=state,
+        trigger=Trigger(kind="api", actor="ops"),
+        control=RolloutControl(**control),
+        waves=[WaveStatus(name="broad", state=WaveState.WAITING_FOR_APPROVAL)],
+        created_at=utc_now(),
+        updated_at=utc_now(),
+    )
+
+
 @pytest.mark.parametrize("state", [s for s in RolloutState if s.is_terminal])
 def test_no_command_applies_to_a_finished_rollout(state: RolloutState) -> None:
-    assert not any(state.accepts(c) for c in Command)
+    for command in Command:
+        assert f"{state.value} and will not change again" in (rollout(state).refusal(command) or "")
 
 
 @pytest.mark.parametrize(
-    ("state", "command", "accepted"),
+    ("state", "control", "command", "accepted"),
     [
-        (RolloutState.WAITING_FOR_APPROVAL, Command.APPROVE, True),
-        (RolloutState.RUNNING, Command.APPROVE, False),
-        (RolloutState.RUNNING, Command.PAUSE, True),
-        (RolloutState.PAUSED, Command.PAUSE, False),
-        (RolloutState.PAUSED, Command.RESUME, True),
-        (RolloutState.RUNNING, Command.RESUME, False),
-        (RolloutState.PAUSED, Command.ABORT, True),
+        (RolloutState.WAITING_FOR_APPROVAL, {}, Command.APPROVE, True),
+        (RolloutState.RUNNING, {}, Command.APPROVE, False),
+        (RolloutState.PENDING, {}, Command.PAUSE, True),
+        (RolloutState.RUNNING, {}, Command.PAUSE, True),
+        (RolloutState.PAUSED, {"paused": True}, Command.PAUSE, False),
+        (RolloutState.PAUSED, {"paused": True}, Command.RESUME, True),
+        (RolloutState.RUNNING, {"paused": True}, Command.RESUME, True),
+        (RolloutState.RUNNING, {}, Command.RESUME, False),
+        (RolloutState.PAUSED, {"paused": True}, Command.ABORT, True),
+        (RolloutState.RUNNING, {"abort": True}, Command.ABORT, False),
+        (RolloutState.RUNNING, {"superseded": True}, Command.PAUSE, False),
+        (RolloutState.RUNNING, {"superseded": True}, Command.ABORT, True),
     ],
 )
 def test_commands_apply_only_where_they_make_sense(
-    state: RolloutState, command: Command, accepted: bool
+    state: RolloutState, control: dict[str, bool], command: Command, accepted: bool
 ) -> None:
-    assert state.accepts(command) is accepted
+    assert (rollout(state, **control).refusal(command) is None) is accepted
 
 
-def test_every_command_has_its_states() -> None:
-    assert set(COMMANDS_ACCEPTED) == set(Command)
+def test_a_command_is_written_into_the_control_block_or_refused() -> None:
+    now = utc_now()
+    approved = rollout(RolloutState.WAITING_FOR_APPROVAL).commanded(Command.APPROVE, "ops", now)
+    assert approved.control.approvals == {"broad": "ops"} and approved.updated_at == now
+    aborting = rollout(RolloutState.RUNNING).commanded(Command.ABORT, "ops", now, rollback=True)
+    assert (aborting.control.abort, aborting.control.rollback) == (True, True)
+    with pytest.raises(CommandRefused, match="cannot resume: rollout 'r1' is Running, not paused"):
+        rollout(RolloutState.RUNNING).commanded(Command.RESUME, "ops", now)
 
 
 def test_wave_terminal_states() -> None:

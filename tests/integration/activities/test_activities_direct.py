@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from activities import advance, observe, plan, record, restore
-from activities.contracts import ObserveRequest, RolloutRef, WaveRef
-from activities.runtime import Runtime, build_runtime
 from emulator.testing import Emulator
+from shared.contracts.activities import ObserveRequest, RolloutRef, WaveRef
 from shared.reasons import Reason
+from shared.runtime import Runtime, build_runtime
 from shared.settings import CredentialKind, Settings, StoreSettings
 from shared.states import ClusterState, RolloutState
 from shared.store import TrackRecord
-from shared.store.records import utc_now
+from shared.times import utc_now
 from shared.trackspec import validate_track_spec
 from tests.support import HAND_MADE_CONFIGURATION, eventually
 

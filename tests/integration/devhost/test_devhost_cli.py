@@ -6,12 +6,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -82,10 +83,12 @@ def test_generated_key_is_printed_once_and_enforced(tmp_path: Path, app_dir: Pat
             env=devhost_env(),
         )
     try:
-        deadline = time.monotonic() + 60
-        while "listening on" not in log.read_text() and time.monotonic() < deadline:
+
+        def listening() -> bool:
             assert proc.poll() is None, log.read_text()
-            time.sleep(0.05)
+            return "listening on" in log.read_text()
+
+        eventually(listening, timeout=60, interval=0.05, what="devhost listening")
         text = log.read_text()
         key = re.search(r"function key \(generated; set DEVHOST_FUNCTION_KEY[^)]*\): (\S+)", text)
         assert key, text

@@ -8,7 +8,8 @@ import pytest
 import requests
 from emulator_support import SUBSCRIPTION
 
-from emulator.testing import Emulator, wait_until
+from emulator.testing import Emulator
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 CLUSTER = (
@@ -49,7 +50,7 @@ def test_put_get_list_delete_on_each_version(emulator: Emulator, version: str) -
     operation_url = created.headers["Azure-AsyncOperation"]
     assert operation_url.startswith(emulator.endpoint)
     assert f"api-version={version}" in operation_url
-    status = wait_until(
+    status = eventually(
         lambda: (
             (
                 body := requests.get(
@@ -67,7 +68,7 @@ def test_put_get_list_delete_on_each_version(emulator: Emulator, version: str) -
     assert listed["nextLink"] is None
     deleted = arm(emulator, "DELETE", path, version)
     assert deleted.status_code == 202
-    assert wait_until(lambda: arm(emulator, "GET", path, version).status_code == 404)
+    assert eventually(lambda: arm(emulator, "GET", path, version).status_code == 404)
     assert arm(emulator, "DELETE", path, version).status_code == 204
 
 

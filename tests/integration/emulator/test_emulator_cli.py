@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +11,9 @@ import requests
 import yaml
 from emulator_support import SUBSCRIPTION, fleet_scenario
 
+from emulator.process import EmulatorProcess, EmulatorStartError
+
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[3]
 CONFIG = (
     f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-fleet/providers/Microsoft.Kubernetes"
     "/connectedClusters/store-001/providers/Microsoft.KubernetesConfiguration"
@@ -24,38 +23,12 @@ CONFIG = (
 
 @contextmanager
 def running(scenario: Path, tls_dir: Path, state: Path) -> Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulator",
-            "--scenario",
-            str(scenario),
-            "--port",
-            "0",
-            "--tls-dir",
-            str(tls_dir),
-            "--state",
-            str(state),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        endpoint = ""
-        for line in process.stdout:
-            if line.startswith("emulator ready on "):
-                endpoint = line.split()[-1]
-                break
-        assert endpoint.startswith("https://127.0.0.1:")
-        yield endpoint
-    finally:
-        process.terminate()
-        assert process.wait(timeout=20) == 0
-        if process.stdout is not None:
-            process.stdout.close()
+    emulator = EmulatorProcess(scenario, tls_dir=tls_dir, state=state)
+    with emulator:
+        assert emulator.endpoint.startswith("https://127.0.0.1:")
+        assert "certificate: " in emulator.output()
+        yield emulator.endpoint
+    assert emulator.returncode == 0
 
 
 def test_serves_and_persists_across_restart(tmp_path: Path) -> None:
@@ -86,3 +59,13 @@ def test_serves_and_persists_across_restart(tmp_path: Path) -> None:
         assert again.status_code == 200
         writes = requests.get(endpoint + "/_emulator/writes", verify=cert, timeout=10).json()
         assert [w["status"] for w in writes] == [201]
+
+
+def test_a_child_that_cannot_start_is_reported_with_its_output(tmp_path: Path) -> None:
+    scenario = tmp_path / "broken.yaml"
+    scenario.write_text("clusters: [{name: 1}]\nnotAField: true\n")
+    emulator = EmulatorProcess(scenario, log=tmp_path / "emulator.log")
+    with pytest.raises(EmulatorStartError, match="emulator exited with code 2") as raised:
+        emulator.start()
+    assert "notAField" in str(raised.value)
+    assert not emulator.alive

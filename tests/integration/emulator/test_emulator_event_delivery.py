@@ -15,7 +15,8 @@ import pytest
 import requests
 from emulator_support import SUBSCRIPTION, fleet_scenario
 
-from emulator.testing import Emulator, wait_until
+from emulator.testing import Emulator
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 CONFIG = (
@@ -83,7 +84,7 @@ def test_write_and_reconcile_events(receiver: Receiver, tls_dir: Path) -> None:
             timeout=10,
         )
         assert response.status_code == 201
-        wait_until(lambda: receiver.paths("/eg") and receiver.paths("/flux"))
+        eventually(lambda: receiver.paths("/eg") and receiver.paths("/flux"))
         assert emulator.control.events()["sent"] >= 2
 
     headers, raw = receiver.paths("/eg")[0]

@@ -11,7 +11,8 @@ from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
 from azure.mgmt.kubernetesconfiguration.v2023_05_01 import models
 from emulator_support import CLUSTER_ARGS, SUBSCRIPTION
 
-from emulator.testing import Emulator, wait_until
+from emulator.testing import Emulator
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 CLUSTERS = "providers/Microsoft.Kubernetes/connectedClusters"
@@ -106,7 +107,7 @@ def test_failure_rule_set_at_runtime(
         ]
         return found if "Pending" not in found else None
 
-    assert wait_until(states) == ["Non-Compliant", "Compliant"]
+    assert eventually(states) == ["Non-Compliant", "Compliant"]
 
 
 def test_out_of_band_edit_changes_the_config(

@@ -18,7 +18,8 @@ from azure.mgmt.kubernetesconfiguration.fluxconfigurations import (
 from azure.mgmt.kubernetesconfiguration.fluxconfigurations.models import FluxConfiguration
 from emulator_support import CLUSTER_ARGS, HEAD, SUBSCRIPTION, fleet_scenario
 
-from emulator.testing import Emulator, wait_until
+from emulator.testing import Emulator
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 SSH_URL = "ssh://git@ssh.dev.azure.com/v3/contoso/fleet/fleet-config"
@@ -95,7 +96,7 @@ def write_and_settle(
         assert config.properties is not None
         return config if config.properties.compliance_state != "Pending" else None
 
-    return wait_until(settled)
+    return eventually(settled)
 
 
 def source_condition(config: FluxConfiguration) -> Any:
@@ -192,7 +193,7 @@ def test_a_patch_that_adds_the_key_makes_the_source_fetchable(private_emulator: 
             assert config.properties is not None
             return config.properties.source_synced_commit_id == f"main/{HEAD}"
 
-        assert wait_until(compliant)
+        assert eventually(compliant)
 
 
 def test_sources_can_change_at_runtime(private_emulator: Emulator) -> None:
@@ -211,7 +212,7 @@ def test_sources_can_change_at_runtime(private_emulator: Emulator) -> None:
             assert again.properties is not None
             return again.properties.compliance_state == "Compliant"
 
-        assert wait_until(fetched)
+        assert eventually(fetched)
     response = requests.patch(
         f"{private_emulator.endpoint}/_emulator/flux",
         json={"sources": [{"url": HTTPS_URL, "accept": {"localAuthRef": "x"}}]},

@@ -14,7 +14,8 @@ from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
 from azure.mgmt.kubernetesconfiguration.v2023_05_01 import models
 from emulator_support import CLUSTER_ARGS, HEAD, SUBSCRIPTION
 
-from emulator.testing import Emulator, StaticTokenCredential, wait_until
+from emulator.testing import Emulator, StaticTokenCredential
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 GOOD = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -59,7 +60,7 @@ def test_create_polls_to_completion_and_reaches_compliance(
     created = create(flux_client, "canary-1")
     assert created.provisioning_state == "Succeeded"
     assert created.compliance_state in {"Pending", "Compliant"}
-    done = wait_until(
+    done = eventually(
         lambda: (c := get(flux_client, "canary-1")).compliance_state == "Compliant" and c
     )
     assert done.source_synced_commit_id == f"main/{GOOD}"
@@ -73,7 +74,7 @@ def test_create_polls_to_completion_and_reaches_compliance(
 
 def test_failing_commit_ends_non_compliant(flux_client: SourceControlConfigurationClient) -> None:
     create(flux_client, "canary-2", BAD)
-    done = wait_until(
+    done = eventually(
         lambda: (c := get(flux_client, "canary-2")).compliance_state == "Non-Compliant" and c
     )
     assert done.source_synced_commit_id == f"main/{BAD}"
@@ -194,11 +195,11 @@ def test_branch_head_move_reaches_every_following_cluster(
     clusters = ["canary-1", "canary-2", "store-001"]
     for cluster in clusters:
         create(flux_client, cluster, commit=None)
-    wait_until(
+    eventually(
         lambda: all(get(flux_client, c).source_synced_commit_id == f"main/{HEAD}" for c in clusters)
     )
     assert emulator.control.move_branch("main", BAD)["scheduled"] == 3
-    wait_until(
+    eventually(
         lambda: all(get(flux_client, c).compliance_state == "Non-Compliant" for c in clusters)
     )
 
@@ -209,7 +210,7 @@ def test_offline_cluster_reconciles_after_reconnect(
     create(flux_client, "store-007")
     assert get(flux_client, "store-007").compliance_state == "Pending"
     emulator.control.set_connectivity("store-007", "Connected")
-    wait_until(lambda: get(flux_client, "store-007").compliance_state == "Compliant")
+    eventually(lambda: get(flux_client, "store-007").compliance_state == "Compliant")
 
 
 def test_missing_token_is_401(emulator: Emulator) -> None:

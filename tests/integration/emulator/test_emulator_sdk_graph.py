@@ -10,7 +10,7 @@ from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from emulator_support import CLUSTER_ARGS, SUBSCRIPTION
 
-from emulator.testing import wait_until
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 CLUSTERS_QUERY = (
@@ -92,7 +92,7 @@ def test_flux_configurations_table(
         "| project id, name, clusterId, complianceState = tostring(properties.complianceState), "
         "syncedCommit = tostring(properties.sourceSyncedCommitId)"
     )
-    rows = wait_until(
+    rows = eventually(
         lambda: (
             (r := query(graph_client, text + " | where complianceState == 'Compliant'").data)
             and len(r) == 2

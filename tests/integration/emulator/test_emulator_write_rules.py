@@ -19,7 +19,8 @@ from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest
 from emulator_support import CLUSTER_ARGS, SUBSCRIPTION, fleet_scenario
 
-from emulator.testing import Emulator, wait_until
+from emulator.testing import Emulator
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 COMMIT = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -238,7 +239,7 @@ def test_writes_to_a_configuration_being_deleted_are_409(
         (store,) = [c for c in emulator.control.clusters() if c["name"] == "store-007"]
         return not store["configurations"]
 
-    assert wait_until(deleted)
+    assert eventually(deleted)
     assert put(flux_client, configuration(), cluster="store-007").provisioning_state == (
         "Succeeded"
     )

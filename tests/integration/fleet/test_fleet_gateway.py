@@ -72,7 +72,7 @@ def test_put_then_observe_until_healthy(
 ) -> None:
     gateway = gateway_for(big_fleet)
     wave = [cluster_id(f"store-{i:04d}") for i in range(100, 130)]
-    outcomes = gateway.put_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    outcomes = gateway.write_many(wave, "baseline", desired_configuration(spec(), HEAD))
     assert [o.ok for o in outcomes] == [True] * len(wave)
     assert [o.cluster_id for o in outcomes] == wave
 
@@ -94,7 +94,7 @@ def test_a_failing_commit_is_reported_failed_and_a_restore_recovers(
     gateway = gateway_for(big_fleet)
     canaries = [cluster_id("canary-1"), cluster_id("canary-2")]
     assert all(
-        o.ok for o in gateway.put_many(canaries, "baseline", desired_configuration(spec(), BAD))
+        o.ok for o in gateway.write_many(canaries, "baseline", desired_configuration(spec(), BAD))
     )
 
     def failed() -> dict[str, object]:
@@ -105,7 +105,7 @@ def test_a_failing_commit_is_reported_failed_and_a_restore_recovers(
     assert {h.reason for h in verdicts.values()} == {Reason.HEALTH_CHECK_FAILED}
 
     assert all(
-        o.ok for o in gateway.put_many(canaries, "baseline", desired_configuration(spec(), OLDER))
+        o.ok for o in gateway.write_many(canaries, "baseline", desired_configuration(spec(), OLDER))
     )
     eventually(
         lambda: all(
@@ -163,7 +163,7 @@ def test_throttling_is_absorbed_by_the_write_bucket(
     # Same rate as the server, half its burst: the headroom absorbs network jitter.
     gateway = gateway_for(emulator, arm_writes_per_second=20, arm_write_burst=5)
     wave = [cluster_id(f"store-{i:04d}") for i in range(1, 61)]
-    outcomes = gateway.put_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    outcomes = gateway.write_many(wave, "baseline", desired_configuration(spec(), HEAD))
     assert all(o.ok for o in outcomes), [o.message for o in outcomes if not o.ok]
     statuses = Counter(w["status"] for w in emulator.control.writes())
     assert statuses[429] == 0, statuses
@@ -180,7 +180,7 @@ def test_a_429_that_still_comes_pauses_writes_and_every_write_lands(
     # at once against a bucket of 5, so ARM's 429s are certain.
     gateway = gateway_for(emulator, arm_writes_per_second=1000, arm_write_burst=1000)
     wave = [cluster_id(f"store-{i:04d}") for i in range(1, 21)]
-    outcomes = gateway.put_many(wave, "baseline", desired_configuration(spec(), HEAD))
+    outcomes = gateway.write_many(wave, "baseline", desired_configuration(spec(), HEAD))
     assert all(o.ok for o in outcomes), [o.message for o in outcomes if not o.ok]
     statuses = Counter(w["status"] for w in emulator.control.writes())
     assert statuses[429] >= 1

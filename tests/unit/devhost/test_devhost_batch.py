@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from devhost.durable.batch import episode_time, select_events, split_controls
 from devhost.durable.history import EventType, event, fmt_time, parse_time
+from devhost.durable.instance import Instance, RuntimeStatus
 from devhost.durable.store import Message
 
 T = datetime(2024, 1, 1, tzinfo=UTC)
-INSTANCE = {"instance_id": "i", "execution_id": "e1", "status": "Running"}
+INSTANCE = Instance(
+    instance_id="i",
+    name="o",
+    execution_id="e1",
+    status=RuntimeStatus.Running,
+    input=None,
+    created=fmt_time(T),
+    updated=fmt_time(T),
+)
 HISTORY = [
     event(EventType.OrchestratorStarted, T),
     event(EventType.ExecutionStarted, T, Name="o", Version="", Input="null"),
@@ -52,7 +62,9 @@ def test_suspended_instance_holds_deliverable_messages() -> None:
     assert [m["EventType"] for m in markers] == [EventType.ExecutionSuspended]
     assert deliver == [] and held == [raised]
     resume = msg(3, event(EventType.ExecutionResumed, T), None)
-    markers, deliver, held = split_controls(dict(INSTANCE, status="Suspended"), [raised, resume])
+    markers, deliver, held = split_controls(
+        dataclasses.replace(INSTANCE, status=RuntimeStatus.Suspended), [raised, resume]
+    )
     assert held is None and deliver == [raised]
 
 

@@ -16,6 +16,7 @@ import pytest
 from devhost.config import HostConfig
 from devhost.durable.engine import Engine, EngineError
 from devhost.durable.history import EventType
+from devhost.durable.instance import Instance, RuntimeStatus
 from devhost.durable.store import StateLockedError, Store
 from devhost.loader import index_functions
 
@@ -121,14 +122,13 @@ async def run_work(engine: Engine, order: list[str] | None = None) -> int:
     return len(items)
 
 
-async def drain(engine: Engine, instance_id: str, timeout: float = 10.0) -> dict[str, Any]:
+async def drain(engine: Engine, instance_id: str, timeout: float = 10.0) -> Instance:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         moved = await step(engine, instance_id)
         moved = bool(await run_work(engine)) or moved
-        inst = engine.store.get_instance(instance_id)
-        assert inst is not None
-        if inst["status"] in ("Completed", "Failed", "Terminated"):
+        inst = engine.instance(instance_id)
+        if inst.finished:
             return inst
         if not moved:
             await asyncio.sleep(0.02)
@@ -150,9 +150,9 @@ def test_one_episode_takes_every_waiting_message(engine: Engine) -> None:
             engine.raise_event("c1", "Add", json.dumps(amount))
         await step(engine, "c1")
         assert engine.stats["episodes"] == 1
-        assert engine.store.get_instance("c1")["status"] == "Running"
+        assert engine.instance("c1").status == RuntimeStatus.Running
         done = await drain(engine, "c1")
-        assert json.loads(done["output"]) == {"total": 6, "generations": 3, "limit": 6}
+        assert json.loads(done.output) == {"total": 6, "generations": 3, "limit": 6}
 
     asyncio.run(scenario())
 
@@ -167,10 +167,10 @@ def test_continue_as_new_starts_a_fresh_history(engine: Engine) -> None:
         await step(engine, "c2")
         engine.raise_event("c2", "Add", "1")
         await step(engine, "c2")
-        assert engine.store.get_instance("c2")["status"] == "Running"
+        assert engine.instance("c2").status == RuntimeStatus.Running
         engine.raise_event("c2", "Add", "1")
         done = await drain(engine, "c2")
-        assert json.loads(done["output"])["generations"] == 2
+        assert json.loads(done.output)["generations"] == 2
         kinds = history_kinds(engine, "c2")
         assert kinds.count(EventType.ExecutionStarted) == 1
         assert kinds.count(EventType.EventRaised) == 1
@@ -190,8 +190,8 @@ def test_retry_ids_are_reserved_before_new_actions(engine: Engine) -> None:
         await step(engine, "r1")
         assert await run_work(engine, order=["b", "r1"]) == 2
         done = await drain(engine, "r1")
-        assert done["status"] == "Completed", done["output"]
-        assert json.loads(done["output"]) == ["recovered", "b", "c"]
+        assert done.status == RuntimeStatus.Completed, done.output
+        assert json.loads(done.output) == ["recovered", "b", "c"]
         events = engine.store.load_history("r1")
         timers = [e["EventId"] for e in events if e["EventType"] == EventType.TimerCreated]
         tasks = {
@@ -217,7 +217,7 @@ def test_duplicate_completion_is_dropped(engine: Engine) -> None:
             engine.store.add_work(item.instance_id, item.execution_id, item.task_id, "echo", '"y"')
         await run_work(engine)
         done = await drain(engine, "d1")
-        assert json.loads(done["output"]) == "x"
+        assert json.loads(done.output) == "x"
         assert history_kinds(engine, "d1").count(EventType.TaskCompleted) == 1
 
     asyncio.run(scenario())
@@ -235,7 +235,7 @@ def test_restart_on_the_same_state_continues(tmp_path: Path) -> None:
         second = make_engine(tmp_path)
         try:
             done = await drain(second, "s1")
-            assert json.loads(done["output"]) == 7
+            assert json.loads(done.output) == 7
         finally:
             second.close()
             second.store.close()
@@ -249,14 +249,14 @@ def test_suspend_holds_events_and_terminate_ends(engine: Engine) -> None:
         await step(engine, "w1")
         engine.control("w1", EventType.ExecutionSuspended, "pause")
         await step(engine, "w1")
-        assert engine.store.get_instance("w1")["status"] == "Suspended"
+        assert engine.instance("w1").status == RuntimeStatus.Suspended
         engine.raise_event("w1", "Go", '"held"')
         await step(engine, "w1")
-        assert engine.store.get_instance("w1")["status"] == "Suspended"
+        assert engine.instance("w1").status == RuntimeStatus.Suspended
         assert not engine.store.messages_for("w1")
         engine.control("w1", EventType.ExecutionResumed, "go on")
         done = await drain(engine, "w1")
-        assert json.loads(done["output"]) == "held"
+        assert json.loads(done.output) == "held"
 
     asyncio.run(scenario())
 
@@ -267,9 +267,9 @@ def test_terminate_and_finished_instances_refuse_changes(engine: Engine) -> None
         await step(engine, "t1")
         engine.control("t1", EventType.ExecutionTerminated, "stop")
         await step(engine, "t1")
-        inst = engine.store.get_instance("t1")
-        assert inst["status"] == "Terminated"
-        assert json.loads(inst["output"]) == "stop"
+        inst = engine.instance("t1")
+        assert inst.status == RuntimeStatus.Terminated
+        assert json.loads(inst.output) == "stop"
         with pytest.raises(EngineError) as gone:
             engine.raise_event("t1", "Go", "1")
         assert gone.value.status == 410
@@ -306,10 +306,10 @@ def test_event_arriving_with_the_completion_that_ends_a_generation_is_carried_ov
         await run_work(engine)
         engine.raise_event("k1", "Next", json.dumps("rev-2"))
         await step(engine, "k1")
-        assert engine.store.get_instance("k1")["status"] == "Running"
-        assert json.loads(engine.store.get_instance("k1")["input"])["generation"] == 1
+        assert engine.instance("k1").status == RuntimeStatus.Running
+        assert json.loads(engine.instance("k1").input)["generation"] == 1
         done = await drain(engine, "k1")
-        assert json.loads(done["output"]) == {"queue": ["rev-2"], "generation": 1}
+        assert json.loads(done.output) == {"queue": ["rev-2"], "generation": 1}
 
     asyncio.run(scenario())
 
@@ -323,7 +323,7 @@ def test_event_arriving_before_the_completion_is_consumed_in_place(engine: Engin
         engine.raise_event("k2", "Next", json.dumps("rev-2"))
         await run_work(engine)
         done = await drain(engine, "k2")
-        assert json.loads(done["output"]) == {"queue": ["rev-2"], "generation": 0}
+        assert json.loads(done.output) == {"queue": ["rev-2"], "generation": 0}
 
     asyncio.run(scenario())
 

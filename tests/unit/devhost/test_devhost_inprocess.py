@@ -13,8 +13,8 @@ import azure.durable_functions as df
 import pytest
 
 from devhost.durable.clock import DEFAULT_START, VirtualClock
-from devhost.durable.engine import MAX_INSTANCE_ID_LENGTH, EngineError
 from devhost.durable.history import EventType
+from devhost.durable.management import MAX_INSTANCE_ID_LENGTH, EngineError
 from devhost.inprocess import InProcessEngine, InProcessError, RunawayError
 from devhost.loader import index_functions
 

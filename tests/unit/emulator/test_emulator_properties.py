@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from emulator.arm import merge_patch
 from emulator.exceptions import TooManyRequests
-from emulator.fluxconfigurations.validation import merge_patch
 from emulator.resourcegraph.models import TABLE_COLUMNS
 from emulator.resourcegraph.query import compile_query
 from emulator.scenario import ThrottleSpec

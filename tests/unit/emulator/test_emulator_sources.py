@@ -9,13 +9,9 @@ import pytest
 
 from emulator.backend import Backend
 from emulator.connectedclusters.models import ConnectedCluster
-from emulator.flux import (
-    HTTPS_AUTH_FAILED_MSG,
-    OCI_AUTH_FAILED_MSG,
-    SSH_AUTH_FAILED_MSG,
-    Revision,
-)
 from emulator.fluxconfigurations.models import FluxConfiguration
+from emulator.private_sources import HTTPS_AUTH_FAILED_MSG, OCI_AUTH_FAILED_MSG, SSH_AUTH_FAILED_MSG
+from emulator.revisions import Revision
 from emulator.scenario import Scenario
 
 HEAD = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from emulator.arm import merge_patch
 from emulator.fluxconfigurations.exceptions import InvalidFluxConfiguration
-from emulator.fluxconfigurations.validation import merge_patch, validate_properties
+from emulator.fluxconfigurations.validation import validate_properties
 
 
 def body(**overrides: Any) -> dict[str, Any]:

@@ -28,6 +28,10 @@ def test_a_good_revision_goes_wave_by_wave_and_becomes_last_good(h: Harness) -> 
     assert first_broad >= canary_done + h.fleet.reconcile_seconds
     assert reasons(h, "r1")[:3] == [Reason.ROLLOUT_STARTED, Reason.PLANNED, Reason.WAVE_STARTED]
     assert reasons(h, "r1")[-1] is Reason.ROLLOUT_SUCCEEDED
+    canary = [
+        e.data["waveState"] for e in h.records.timeline.list("r1") if e.data.get("wave") == "canary"
+    ]
+    assert canary[:3] == ["Applying", "Progressing", "Succeeded"], canary
 
 
 def test_a_failing_canary_rolls_back_and_no_later_wave_sees_the_commit(h: Harness) -> None:

@@ -66,6 +66,16 @@ def test_catch_ups_run_in_order_and_never_replace_a_revision(h: Harness) -> None
     assert min(w.time for w in h.fleet.writes if w.commit == GOOD3) > r2_started
 
 
+def test_a_caught_up_cluster_says_so(h: Harness) -> None:
+    h.roll(GOOD, "r1")
+    h.settle("r1", "Succeeded")
+    store = h.fleet.named("store-1").id
+    h.roll(GOOD, "c1", clusters=[store])
+    assert h.settle("c1", *TERMINAL).state is RolloutState.SUCCEEDED
+    caught = h.records.clusters.get("baseline", store)
+    assert (caught.state, caught.reason, caught.last_rollout_id) == ("Healthy", "CaughtUp", "c1")
+
+
 def test_a_track_edited_mid_rollout_changes_only_the_next_rollout(h: Harness) -> None:
     h.world.register(waves=SOAKING_CANARY)
     h.roll(GOOD, "r1")

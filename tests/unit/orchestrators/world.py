@@ -1,7 +1,7 @@
 """A world for the orchestrators: the real ones, the real activity code, an Arc fleet in memory.
 
 The app under test registers arcwave's own track, rollout and wave orchestrators and, under
-the activity names of `activities.contracts`, the real activity functions called with a
+the activity names of `shared.contracts.activities`, the real activity functions called with a
 `Runtime` whose fleet is `FakeFleet` (clusters that reconcile a pinned commit in virtual
 time) and whose store is SQLite (which `World.store_down` can make unreachable). devhost's
 in-process engine runs it all on a virtual clock: no HTTP, no sleeping.
@@ -20,8 +20,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import advance, contracts, observe, plan, record, recovery, restore
-from activities.runtime import Runtime, failing_fast
+from activities import advance, observe, plan, record, recovery, restore
 from devhost.durable.clock import VirtualClock
 from devhost.inprocess import InProcessEngine, InProcessError
 from devhost.loader import index_functions
@@ -29,8 +28,10 @@ from orchestrators import rollout, track, wave
 from shared.adapters.fleet import WriteOutcome
 from shared.adapters.publisher import DisabledPublisher
 from shared.cluster import Cluster, Connectivity
+from shared.contracts import activities as contracts
 from shared.errors import NotFound, TransientError
 from shared.health import FluxStatus, Health, assess
+from shared.runtime import Runtime, failing_fast
 from shared.secrets import Secret
 from shared.settings import Settings, StoreSettings
 from shared.sourceauth import SecretRef
@@ -292,15 +293,11 @@ class FakeFleet:
         self.writes.append(Write(self.clock.time(), cluster.name, "PATCH", config.commit))
         return WriteOutcome(cluster_id=cluster_id_, ok=True, message="patched")
 
-    def put_many(
-        self, cluster_ids: Sequence[str], name: str, body: dict[str, Any], **_: Any
+    def write_many(
+        self, cluster_ids: Sequence[str], name: str, body: dict[str, Any], *, patch: bool = False
     ) -> list[WriteOutcome]:
-        return [self.put(c, name, body) for c in cluster_ids]
-
-    def patch_many(
-        self, cluster_ids: Sequence[str], name: str, body: dict[str, Any], **_: Any
-    ) -> list[WriteOutcome]:
-        return [self.patch(c, name, body) for c in cluster_ids]
+        write = self.patch if patch else self.put
+        return [write(c, name, body) for c in cluster_ids]
 
     def remove(self, cluster_id_: str, name: str) -> WriteOutcome:
         cluster = self.cluster(cluster_id_)
@@ -609,7 +606,7 @@ class EngineClient:
         if inst is None:
             return SimpleNamespace(runtime_status=None, output=None)
         output = self.engine.status(instance_id).get("output")
-        return SimpleNamespace(runtime_status=inst["status"], output=output)
+        return SimpleNamespace(runtime_status=inst.status.value, output=output)
 
     async def start_new(
         self, name: str, instance_id: str | None = None, client_input: Any = None

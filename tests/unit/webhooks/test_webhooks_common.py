@@ -5,11 +5,18 @@ from collections.abc import Callable
 import pytest
 from pydantic import SecretStr
 from webhooks_support import (
+    BITBUCKET,
+    GITEA,
+    GITHUB,
+    GITLAB,
     OTHER_SECRET,
     SECRET,
+    Hook,
     Signer,
+    bitbucket_push,
     dumps,
     github_push,
+    raw,
     sample_bodies,
     sign_github,
 )
@@ -29,7 +36,7 @@ from shared.webhooks import (
     provider_name,
     pushes_in,
 )
-from shared.webhooks.common import MAX_BODY_BYTES
+from shared.webhooks.body import MAX_BODY_BYTES
 
 SAMPLES = sample_bodies()
 UNSIGNED = {"gitlab", "azuredevops"}
@@ -91,6 +98,58 @@ def test_every_sample_refuses_a_truncated_body(provider: str, body: bytes, sign:
             parse_webhook(provider, sign(body), cut, SECRET)
     with pytest.raises(PayloadError, match="not JSON"):  # signed as cut
         parse_webhook(provider, sign(cut), cut, SECRET)
+
+
+NOT_PUSHES: list[tuple[Hook, bytes, list[str]]] = [
+    (GITHUB, raw("github-ping.json"), ["issues", "pull_request", "workflow_run"]),
+    (GITLAB, raw("gitlab-push.json"), ["Merge Request Hook", "Issue Hook", "Pipeline Hook"]),
+    (GITEA, raw("gitea-push.json"), ["create", "delete", "issues", "pull_request"]),
+    (BITBUCKET, dumps(bitbucket_push()), ["pullrequest:created", "repo:commit_status_updated"]),
+]
+OTHER_EVENTS = [(hook, body, event) for hook, body, events in NOT_PUSHES for event in events]
+"""Events signed like a push that are not one (Azure DevOps names its event in the body)."""
+
+
+@pytest.mark.parametrize(
+    ("hook", "body", "event"), OTHER_EVENTS, ids=[f"{h.provider}-{e}" for h, _, e in OTHER_EVENTS]
+)
+def test_other_events_are_ignored(hook: Hook, body: bytes, event: str) -> None:
+    expected = Ignored(f"event '{event}' is not a push", hook.provider)
+    assert hook.deliver(body, event=event) == expected
+
+
+UNSIGNED_HEADERS: list[tuple[Hook, bytes, tuple[str, ...], str]] = [
+    (
+        GITHUB,
+        dumps(github_push()),
+        ("X-Hub-Signature-256", "X-Hub-Signature"),
+        "X-Hub-Signature-256",
+    ),
+    (GITLAB, raw("gitlab-push.json"), ("X-Gitlab-Token",), "X-Gitlab-Token"),
+    (BITBUCKET, dumps(bitbucket_push()), ("X-Hub-Signature",), "X-Hub-Signature"),
+    (
+        GITEA,
+        raw("gitea-push.json"),
+        ("X-Gitea-Signature", "X-Gogs-Signature", "X-Hub-Signature-256", "X-Hub-Signature"),
+        "X-Gitea-Signature",
+    ),
+]
+"""A delivery with its signature (or token) headers taken away, and the header a refusal names."""
+
+
+@pytest.mark.parametrize(
+    ("hook", "body", "removed", "named"),
+    UNSIGNED_HEADERS,
+    ids=[h.provider for h, *_ in UNSIGNED_HEADERS],
+)
+def test_a_missing_signature_names_its_header(
+    hook: Hook, body: bytes, removed: tuple[str, ...], named: str
+) -> None:
+    body, headers = hook.signed(body)
+    for header in removed:
+        del headers[header]
+    with pytest.raises(SignatureError, match=f"missing {named} header"):
+        hook.parse(body, headers)
 
 
 BAD_BODIES: list[tuple[bytes, str]] = [

@@ -1,14 +1,14 @@
 """Which tracks a push feeds: repository and branch, then `source.paths` globs."""
 
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from webhooks_support import (
+    GITHUB,
     SECRET,
-    SHA_A,
-    SHA_B,
     dumps,
     github_push,
     load,
@@ -34,16 +34,9 @@ def push(
     branch: str = "main",
     changed: frozenset[str] | None = frozenset({"clusters/prod/app.yaml"}),
 ) -> Push:
-    return Push(
-        provider="github",
-        delivery_id="d-1",
-        repository_urls=urls,
-        branch=branch,
-        commit=SHA_B,
-        changed_paths=changed,
-        pusher="ada",
-        previous_commit=SHA_A,
-    )
+    """A parsed GitHub push, of `branch` in the repository at `urls`, that changed `changed`."""
+    parsed = GITHUB.push(github_push())
+    return replace(parsed, repository_urls=urls, branch=branch, changed_paths=changed)
 
 
 def source(

@@ -10,8 +10,11 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from shared.webhooks import Push, WebhookResult, parse_webhook
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads"
 SECRET = "It's a Secret to Everybody"
@@ -137,6 +140,42 @@ def sign_flux(body: bytes, key: str = FLUX_KEY, algorithm: str = "sha256") -> He
         "User-Agent": "Go-http-client/1.1",
         "X-Signature": f"{algorithm}=" + hex_hmac(body, key, algorithm),
     }
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One provider as the tests deliver to it: its name and how it signs a body."""
+
+    provider: str
+    sign: Callable[..., Headers]
+
+    def parse(self, body: bytes, headers: Headers, secrets: Any = SECRET) -> WebhookResult:
+        return parse_webhook(self.provider, headers, body, secrets)
+
+    def signed(self, body: bytes | dict[str, Any], **signing: Any) -> tuple[bytes, Headers]:
+        """`body` (a dict is JSON-encoded) and the headers the provider signs it with."""
+        raw = body if isinstance(body, bytes) else dumps(body)
+        return raw, self.sign(raw, **signing)
+
+    def deliver(
+        self, body: bytes | dict[str, Any], secrets: Any = SECRET, **signing: Any
+    ) -> WebhookResult:
+        """`body` signed as the provider signs it, then parsed."""
+        return self.parse(*self.signed(body, **signing), secrets)
+
+    def push(self, body: bytes | dict[str, Any], secrets: Any = SECRET, **signing: Any) -> Push:
+        """`deliver`, which must give one `Push`."""
+        result = self.deliver(body, secrets, **signing)
+        assert isinstance(result, Push), result
+        return result
+
+
+GITHUB = Hook("github", sign_github)
+GITLAB = Hook("gitlab", sign_gitlab)
+AZURE_DEVOPS = Hook("azuredevops", sign_azuredevops)
+BITBUCKET = Hook("bitbucket", sign_bitbucket)
+GITEA = Hook("gitea", sign_gitea)
+FORGEJO = Hook("forgejo", lambda body, **signing: sign_gitea(body, flavour="Forgejo", **signing))
 
 
 def github_push(

@@ -1,12 +1,13 @@
-"""What orchestrators may know about activities: their names, inputs and outputs.
+"""The activities: their names, inputs and outputs, and the control block they hand back.
 
-Orchestrators import this module and nothing else from `activities`, so they never pull in an
-adapter. Inputs and outputs are small JSON objects (ids, names, counts) — never fleet lists —
-so histories stay small however large the fleet.
+Orchestrators call activities by these names with these payloads; activities implement them
+(activities/). Inputs and outputs are small JSON objects (ids, names, counts) — never fleet
+lists — so histories stay small however large the fleet.
 """
 
 from collections import Counter
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Any, TypedDict
 
 PLAN = "plan_rollout"
@@ -17,7 +18,6 @@ UNRESTORED = "mark_unrestored"
 RECORD = "record_progress"
 READ_CONTROL = "read_control"
 RECOVERY = "read_recovery"
-PUBLISH = "publish_event"
 
 NON_RETRYABLE = "non-retryable"
 """Marks an activity error that trying again cannot fix (`NonRetryableError`): the step fails
@@ -29,6 +29,22 @@ class NonRetryableError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(f"{NON_RETRYABLE}: {message}")
+
+
+class Hold(StrEnum):
+    """Why a rollout writes nothing new now, as its control block says."""
+
+    SUPERSEDED = "superseded"
+    """A newer revision replaces it: stop at the next safe point."""
+    ABORTED = "aborted"
+    """An operator aborted it: stop at the next safe point."""
+    PAUSED = "paused"
+    """An operator paused it: wait for a resume."""
+
+    @property
+    def stops(self) -> bool:
+        """Whether the rollout ends (rather than waits)."""
+        return self is not Hold.PAUSED
 
 
 Counts = dict[str, int]
@@ -47,6 +63,11 @@ class RolloutRef(TypedDict):
     rolloutId: str
     track: str
     revision: str
+
+
+def rollout_ref(job: RolloutRef) -> RolloutRef:
+    """Just the reference to a rollout, out of a rollout's or a wave's job."""
+    return RolloutRef(rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"])
 
 
 class PlanRequest(RolloutRef, total=False):
@@ -103,8 +124,8 @@ class AdvanceResult(TypedDict):
     """Not written yet."""
     written: int
     """Written by this step."""
-    held: str | None
-    """No new writes because the rollout is `paused`, `aborted` or `superseded`."""
+    held: Hold | None
+    """No new writes because the rollout is paused, aborted or superseded."""
     budgetSpent: bool
     """More clusters failed than the wave's budget allows: nothing more is written."""
     settled: bool
@@ -195,14 +216,22 @@ class ProgressRecord(TypedDict, total=False):
     revision: str
     trigger: dict[str, str]
     """With `revision`: create the rollout record when it does not exist yet."""
+    clusters: list[str] | None
+    """With `trigger`: a catch-up's clusters."""
 
 
-def held_reason(control: Control) -> str | None:
-    """Why no new write may start: `superseded`, `aborted` or `paused`; None when free."""
+def hold(control: Control) -> Hold | None:
+    """Why no new write may start (the strongest reason first); None when free."""
     if control["superseded"]:
-        return "superseded"
+        return Hold.SUPERSEDED
     if control["abort"]:
-        return "aborted"
+        return Hold.ABORTED
     if control["paused"]:
-        return "paused"
+        return Hold.PAUSED
     return None
+
+
+def stops(control: Control) -> Hold | None:
+    """The reason the rollout must end at its next safe point; None when it may go on."""
+    held = hold(control)
+    return held if held is not None and held.stops else None

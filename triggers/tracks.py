@@ -1,17 +1,14 @@
-"""The operator API (function key; the caller recorded from Easy Auth when it is on).
+"""The operator API on tracks (function key; the caller recorded from Easy Auth when it is on).
 
     PUT/GET/DELETE /api/tracks/{name}      GET /api/tracks
     POST /api/tracks/{name}/rollouts       POST /api/tracks/{name}/plan
-    GET /api/rollouts?track=&state=        GET /api/rollouts/{id}   GET /api/rollouts/{id}/timeline
-    POST /api/rollouts/{id}/approve|pause|resume|abort
-    GET /api/fleet?track=NAME
 
-Reads and writes go to the store; rollouts start through `triggers.dispatch`; commands change
-the rollout's control block and wake its orchestrations. docs/api.md has every shape.
+A track spec is validated whole before anything is written, and written only over the version
+the caller read when it says so (`If-Match`); rollouts start through `triggers.dispatch`.
+docs/api.md has every shape.
 """
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from typing import Any
@@ -19,33 +16,33 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runtime import runtime
-from orchestrators.common import CONTROL_EVENT
 from shared.documents import parse_document
-from shared.names import track_instance, wave_instance
+from shared.names import track_instance
 from shared.planner import plan_rollout
 from shared.problems import InvalidInput, Problem
-from shared.reasons import Reason
-from shared.revision import OciRef, Revision, RevisionError
-from shared.states import Command, RolloutState, WaveState
+from shared.revision import OciRef, Revision, RevisionError, short_revision
+from shared.runtime import runtime
 from shared.store import PreconditionFailed, RolloutRecord, TrackRecord, Trigger
-from shared.store.records import utc_now
+from shared.times import utc_now
 from shared.trackspec import TrackSpec, validate_track_spec
-from triggers.commands import refusal
-from triggers.dispatch import hand_over, hand_recovery, is_live, orchestration_status
+from triggers.dispatch import (
+    hand_over,
+    if_there,
+)
 from triggers.http import (
     Precondition,
     PreconditionFailedError,
     answer,
     caller,
+    client_route,
     etag_header,
     guarded,
     read_json,
     refuse,
 )
-from triggers.views import cluster_view, rollout_detail, rollout_summary, track_view
+from triggers.views import track_view
 
-log = logging.getLogger("arcwave.triggers.api")
+log = logging.getLogger("arcwave.triggers.tracks")
 bp = df.Blueprint()
 
 
@@ -59,9 +56,7 @@ async def list_tracks(req: func.HttpRequest) -> func.HttpResponse:
     return answer({"tracks": [track_view(t) for t in tracks]})
 
 
-@bp.route(route="tracks/{name}", methods=["PUT", "GET", "DELETE"])
-@bp.durable_client_input(client_name="client")
-@guarded
+@client_route(bp, "tracks/{name}", ["PUT", "GET", "DELETE"])
 async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     name = req.route_params.get("name", "")
     records = runtime().records
@@ -162,8 +157,11 @@ async def _delete_track(
         fresh = await asyncio.to_thread(records.tracks.find, name)
         Precondition.of(req).check(fresh, name)
         return await _delete_track(req, client, name)
-    with contextlib.suppress(Exception):  # not running: nothing to stop
-        await client.terminate(track_instance(name), f"track deleted by {caller(req)}")
+    instance = track_instance(name)
+    await if_there(
+        client.terminate(instance, f"track deleted by {caller(req)}"),
+        f"terminate {instance} (the reconciliation closes what it leaves)",
+    )
     return answer({"deleted": name})
 
 
@@ -201,9 +199,7 @@ def _track_spec_from(req: func.HttpRequest, name: str) -> TrackSpec:
     return validate_track_spec(data)
 
 
-@bp.route(route="tracks/{name}/rollouts", methods=["POST"])
-@bp.durable_client_input(client_name="client")
-@guarded
+@client_route(bp, "tracks/{name}/rollouts", ["POST"])
 async def start_rollout(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
@@ -218,7 +214,11 @@ async def start_rollout(
     trigger = Trigger(kind="api", actor=caller(req), delivery_id=None)
     handed = await hand_over(client, runtime(), found, revision, trigger, uuid.uuid4().hex)
     log.info(
-        "rollout of %s on %s requested by %s: %s", revision[:7], name, trigger.actor, reason or "-"
+        "rollout of %s on %s requested by %s: %s",
+        short_revision(revision),
+        name,
+        trigger.actor,
+        reason or "-",
     )
     return answer(handed, 202)
 
@@ -270,180 +270,6 @@ async def preview_plan(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-# -- rollouts -------------------------------------------------------------------------------
-
-
-@bp.route(route="rollouts", methods=["GET"])
-@guarded
-async def list_rollouts(req: func.HttpRequest) -> func.HttpResponse:
-    track = req.params.get("track") or None
-    state_text = req.params.get("state") or None
-    state = None
-    if state_text is not None:
-        try:
-            state = RolloutState(state_text)
-        except ValueError:
-            allowed = ", ".join(s.value for s in RolloutState)
-            raise InvalidInput(
-                "query",
-                [
-                    Problem(
-                        "state",
-                        "enum",
-                        f"'{state_text}' is not a rollout state; use one of {allowed}",
-                        state_text,
-                    )
-                ],
-            ) from None
-    rollouts = await asyncio.to_thread(runtime().records.rollouts.list, track=track, state=state)
-    return answer({"rollouts": [rollout_summary(r) for r in rollouts]})
-
-
-@bp.route(route="rollouts/{id}", methods=["GET"])
-@guarded
-async def get_rollout(req: func.HttpRequest) -> func.HttpResponse:
-    rollout = await _find_rollout(req.route_params.get("id", ""))
-    if rollout is None:
-        return refuse(404, f"no rollout '{req.route_params.get('id', '')}'")
-    clusters = await asyncio.to_thread(
-        runtime().records.clusters.list, rollout.track, rollout=rollout.id
-    )
-    return answer(rollout_detail(rollout, clusters))
-
-
-@bp.route(route="rollouts/{id}/timeline", methods=["GET"])
-@guarded
-async def rollout_timeline(req: func.HttpRequest) -> func.HttpResponse:
-    rollout_id = req.route_params.get("id", "")
-    rollout = await _find_rollout(rollout_id)
-    if rollout is None:
-        return refuse(404, f"no rollout '{rollout_id}'")
-    entries = await asyncio.to_thread(runtime().records.timeline.list, rollout_id)
-    return answer(
-        {
-            "rolloutId": rollout_id,
-            "timeline": [
-                {
-                    "time": e.time.isoformat(),
-                    "actor": e.actor,
-                    "reason": e.reason.value,
-                    "message": e.message,
-                    "data": e.data,
-                }
-                for e in entries
-            ],
-        }
-    )
-
-
-@bp.route(route="rollouts/{id}/{command:alpha}", methods=["POST"])
-@bp.durable_client_input(client_name="client")
-@guarded
-async def rollout_command(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient
-) -> func.HttpResponse:
-    rollout_id = req.route_params.get("id", "")
-    try:
-        command = Command(req.route_params.get("command", ""))
-    except ValueError:
-        return refuse(
-            404,
-            f"unknown command '{req.route_params.get('command')}': "
-            "use approve, pause, resume or abort",
-        )
-    body = read_json(req, f"{command.value} request", required=False)
-    rollback = False
-    if command is Command.ABORT and isinstance(body, dict) and "rollback" in body:
-        if not isinstance(body["rollback"], bool):
-            raise InvalidInput(
-                "abort request",
-                [Problem("rollback", "bool_type", "must be true or false", body["rollback"])],
-            )
-        rollback = body["rollback"]
-    rollout = await _find_rollout(rollout_id)
-    if rollout is None:
-        return refuse(404, f"no rollout '{rollout_id}'")
-    actor = caller(req)
-    problem = refusal(rollout, command)
-    if problem:
-        return refuse(409, problem, state=rollout.state.value)
-    if rollout.state is not RolloutState.PENDING:
-        status = await orchestration_status(client, rollout_id)
-        if not is_live(status):
-            how = f"its orchestration is {status or 'gone'}"
-            await hand_recovery(client, runtime().settings, rollout, how)
-            return refuse(
-                409,
-                f"cannot {command.value}: rollout '{rollout_id}' is no longer running ({how}); "
-                "arcwave is closing it now: its state will say how it ended",
-                state=rollout.state.value,
-                orchestration=status,
-            )
-
-    def apply(current: RolloutRecord) -> RolloutRecord:
-        control = current.control
-        if command is Command.APPROVE:
-            waiting = [w.name for w in current.waves if w.state is WaveState.WAITING_FOR_APPROVAL]
-            approvals = {**control.approvals, **dict.fromkeys(waiting, actor)}
-            control = control.model_copy(update={"approvals": approvals})
-        elif command is Command.PAUSE:
-            control = control.model_copy(update={"paused": True})
-        elif command is Command.RESUME:
-            control = control.model_copy(update={"paused": False})
-        else:
-            control = control.model_copy(update={"abort": True, "rollback": rollback})
-        return current.model_copy(update={"control": control, "updated_at": utc_now()})
-
-    records = runtime().records
-    updated = await asyncio.to_thread(records.rollouts.update, rollout.track, rollout_id, apply)
-    message = f"{command.value} by {actor}" + (" with rollback" if rollback else "")
-    await asyncio.to_thread(
-        records.timeline.append,
-        rollout_id,
-        f"command/{command.value}/{uuid.uuid4().hex}",
-        actor=actor,
-        reason=_REASONS[command],
-        message=message,
-        data={"command": command.value, "rollback": rollback},
-    )
-    for instance in [rollout_id, *(wave_instance(rollout_id, w.name) for w in updated.waves)]:
-        with contextlib.suppress(Exception):  # finished or not started: nothing to wake
-            await client.raise_event(
-                instance, CONTROL_EVENT, {"command": command.value, "by": actor}
-            )
-    return answer(
-        {"rolloutId": rollout_id, "command": command.value, "state": updated.state.value}, 202
-    )
-
-
-# -- fleet ----------------------------------------------------------------------------------
-
-
-@bp.route(route="fleet", methods=["GET"])
-@guarded
-async def fleet(req: func.HttpRequest) -> func.HttpResponse:
-    track = req.params.get("track")
-    if not track:
-        raise InvalidInput(
-            "query", [Problem("track", "missing", "name the track: /api/fleet?track=NAME")]
-        )
-    records = runtime().records
-    if await asyncio.to_thread(records.tracks.find, track) is None:
-        return refuse(404, f"no track '{track}'")
-    clusters = await asyncio.to_thread(records.clusters.list, track)
-    return answer({"track": track, "clusters": [cluster_view(c) for c in clusters]})
-
-
-# -- helpers --------------------------------------------------------------------------------
-
-_REASONS = {
-    Command.APPROVE: Reason.APPROVED,
-    Command.PAUSE: Reason.PAUSED,
-    Command.RESUME: Reason.RESUMED,
-    Command.ABORT: Reason.ABORTED,
-}
-
-
 def _revision(body: Any, *, oci: bool = False) -> str:
     if not isinstance(body, dict) or "revision" not in body:
         raise InvalidInput(
@@ -464,9 +290,3 @@ def _revision(body: Any, *, oci: bool = False) -> str:
         raise InvalidInput(
             "rollout request", [Problem("revision", "revision", str(error), body["revision"])]
         ) from None
-
-
-async def _find_rollout(rollout_id: str) -> RolloutRecord | None:
-    if not rollout_id or len(rollout_id) > 200:
-        return None
-    return await asyncio.to_thread(runtime().records.rollouts.find_by_id, rollout_id)

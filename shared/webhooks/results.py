@@ -1,4 +1,4 @@
-"""What a Git webhook delivery means to arcwave, and the ways a delivery can be refused.
+"""What a verified Git webhook delivery means to arcwave.
 
 A verified delivery becomes one of:
 
@@ -9,57 +9,21 @@ A verified delivery becomes one of:
 - `Pushes`: several branches moved in one delivery (Azure DevOps `refUpdates`, Bitbucket
   `push.changes`); each has its own `Push`, all sharing the delivery id.
 
-Refusals are exceptions: `SignatureError` (answer 401 with no detail), `PayloadError` (400 with
-the problems), `WebhookConfigError` (no secret configured: the operator's mistake, 500-class
-but never leaking which secret), `UnknownProvider` (404).
+Refusals are the exceptions in `shared.webhooks.errors`.
 """
 
-import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.problems import InvalidInput, Problem
 from shared.revision import Revision
-from shared.webhooks.urls import RepoUrlError, normalise_repo_url
-
-ZERO_SHA = "0" * 40
-
-TAG_PUSH = "tag push"
-BRANCH_DELETED = "branch deleted"
-NOT_A_BRANCH = "not a branch ref"
+from shared.webhooks.delivery_ids import derived_delivery_id
+from shared.webhooks.errors import shortened
+from shared.webhooks.refs import ZERO_SHA, branch_ref
+from shared.webhooks.urls import repository_keys
 
 
 def not_a_push(event: str) -> str:
     """The ignore reason for an event type that is not a push: `event 'issues' is not a push`."""
-    shown = event if len(event) <= 64 else event[:61] + "..."
-    return f"event '{shown}' is not a push"
-
-
-class WebhookError(Exception):
-    """Base of every refusal raised by the webhook layer."""
-
-
-class SignatureError(WebhookError):
-    """The delivery is not signed (or authenticated) with a configured secret.
-
-    The message names the header that failed, never a secret or a digest; callers answer 401
-    without the message and may log it.
-    """
-
-
-class WebhookConfigError(WebhookError):
-    """No usable secret is configured for the provider, so nothing can be verified."""
-
-
-class UnknownProvider(WebhookError):
-    """The provider name is not one arcwave reads."""
-
-
-class PayloadError(WebhookError, InvalidInput):
-    """The verified body or its headers are malformed; `problems` says where and why."""
-
-    def __init__(self, what: str, problems: Iterable[Problem]) -> None:
-        InvalidInput.__init__(self, what, problems)
+    return f"event '{shortened(event, 64)}' is not a push"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +78,7 @@ class Push:
         return derived_delivery_id(
             self.provider,
             self.repository_urls,
-            [(f"refs/heads/{self.branch}", self.previous_commit or ZERO_SHA, self.commit)],
+            [(branch_ref(self.branch), self.previous_commit or ZERO_SHA, self.commit)],
         )
 
 
@@ -137,35 +101,3 @@ def pushes_in(result: WebhookResult) -> tuple[Push, ...]:
     if isinstance(result, Pushes):
         return result.pushes
     return ()
-
-
-def repository_keys(urls: Iterable[str]) -> frozenset[str]:
-    """The canonical keys of `urls`, skipping any that are not repository URLs."""
-    keys = set()
-    for url in urls:
-        try:
-            keys.add(normalise_repo_url(url))
-        except RepoUrlError:
-            continue
-    return frozenset(keys)
-
-
-def derived_delivery_id(
-    provider: str, repository_urls: Iterable[str], ref_moves: Iterable[tuple[str, str, str]]
-) -> str:
-    """A stable id for a delivery from what its signed body says: the same push gives the same id.
-
-    `ref_moves` are `(ref, before, after)` triples. The repository is identified by the sorted
-    canonical keys of its URLs (raw lower-cased URLs when none normalise), so the id does not
-    depend on the order the payload lists URLs in.
-    """
-    urls = list(repository_urls)
-    keys = sorted(repository_keys(urls)) or sorted({u.strip().lower() for u in urls})
-    lines = [
-        provider,
-        *keys,
-        "--",
-        *(f"{ref} {before}..{after}" for ref, before, after in ref_moves),
-    ]
-    digest = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{provider}-{digest[:40]}"

@@ -1,7 +1,10 @@
-"""The adapters activities work through, built once per worker process from the settings.
+"""The adapters activities (and triggers) work through, built once per worker process from
+the settings.
 
-Settings are read when the first activity runs, not at import, so indexing the app never
-needs them; a bad setting fails that activity with `SettingsError` naming the setting.
+The settings are read and checked once per process, when the app starts
+(`check_settings_at_start`, called by function_app.py): a bad one stops the app with
+`SettingsError` naming the setting. An import of the app with no `ARCWAVE_` setting at all (a
+tool or a test indexing it) checks nothing; the first use then fails the same way.
 """
 
 import contextlib
@@ -11,20 +14,24 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from azure.core.credentials import TokenCredential
 
-from activities.contracts import Control, NonRetryableError
 from shared.adapters.arm import credential_for
 from shared.adapters.fleet import FleetGateway
 from shared.adapters.publisher import EventPublisher, publisher_for
+from shared.contracts.activities import Control, NonRetryableError
 from shared.errors import PermanentError
 from shared.secrets import KeyVaultSecrets, NoVault, Secrets
-from shared.settings import CredentialKind, Settings
+from shared.settings import CredentialKind, Settings, SettingsError
 from shared.store import Records, RolloutRecord, open_store
-from shared.store.records import utc_now
+from shared.times import utc_now
 
 log = logging.getLogger("arcwave.activities")
+
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 @dataclass
@@ -74,9 +81,28 @@ def secrets_for(settings: Settings, credential: TokenCredential) -> Secrets:
 
 
 @functools.cache
+def app_settings() -> Settings:
+    """The app's settings, read from the environment and checked once per process."""
+    return Settings.from_env(os.environ)
+
+
+def check_settings_at_start() -> None:
+    """Read and check the settings now, so that a bad one stops the app as it starts, its
+    error naming the setting and the fix. Nothing to check when no `ARCWAVE_` setting is
+    there at all: the app is being indexed by a tool, not started to run."""
+    if not any(name.startswith("ARCWAVE_") for name in os.environ):
+        return
+    try:
+        app_settings()
+    except SettingsError as error:
+        log.critical("arcwave cannot start: %s", error)
+        raise
+
+
+@functools.cache
 def runtime() -> Runtime:
     """The process's runtime, from the environment (app settings)."""
-    settings = Settings.from_env(os.environ)
+    settings = app_settings()
     log.info(
         "arcwave activities: ARM at %s, store %s, publishing %s",
         settings.arm_endpoint,
@@ -84,6 +110,13 @@ def runtime() -> Runtime:
         "on" if settings.publishing else "off",
     )
     return build_runtime(settings)
+
+
+def act(work: Callable[[Runtime, In], Out], request: In) -> Out:
+    """Run an activity's `work` on this process's runtime, failing fast on permanent errors:
+    what every activity trigger does."""
+    with failing_fast():
+        return work(runtime(), request)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,198 @@
+"""The operator API on rollouts and the fleet (function key; the caller recorded from Easy
+Auth when it is on).
+
+    GET /api/rollouts?track=&state=        GET /api/rollouts/{id}   GET /api/rollouts/{id}/timeline
+    POST /api/rollouts/{id}/approve|pause|resume|abort
+    GET /api/fleet?track=NAME
+
+A command is checked against the rollout it finds (`RolloutRecord.refusal`), written into its
+control block, then its orchestrations are woken to act on it. docs/api.md has every shape.
+"""
+
+import asyncio
+import logging
+import uuid
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from shared.contracts.orchestrations import CONTROL_EVENT
+from shared.names import wave_instance
+from shared.problems import InvalidInput, Problem
+from shared.reasons import Reason
+from shared.runtime import runtime
+from shared.states import Command, RolloutState
+from shared.store import RolloutRecord
+from shared.times import format_time, utc_now
+from triggers.dispatch import (
+    hand_recovery,
+    is_live,
+    orchestration_status,
+    wake,
+)
+from triggers.http import answer, caller, client_route, guarded, read_json, refuse
+from triggers.views import cluster_view, rollout_detail, rollout_summary
+
+log = logging.getLogger("arcwave.triggers.rollouts")
+bp = df.Blueprint()
+
+_REASONS = {
+    Command.APPROVE: Reason.APPROVED,
+    Command.PAUSE: Reason.PAUSED,
+    Command.RESUME: Reason.RESUMED,
+    Command.ABORT: Reason.ABORTED,
+}
+
+
+# -- rollouts -------------------------------------------------------------------------------
+
+
+@bp.route(route="rollouts", methods=["GET"])
+@guarded
+async def list_rollouts(req: func.HttpRequest) -> func.HttpResponse:
+    track = req.params.get("track") or None
+    state_text = req.params.get("state") or None
+    state = None
+    if state_text is not None:
+        try:
+            state = RolloutState(state_text)
+        except ValueError:
+            allowed = ", ".join(s.value for s in RolloutState)
+            raise InvalidInput(
+                "query",
+                [
+                    Problem(
+                        "state",
+                        "enum",
+                        f"'{state_text}' is not a rollout state; use one of {allowed}",
+                        state_text,
+                    )
+                ],
+            ) from None
+    rollouts = await asyncio.to_thread(runtime().records.rollouts.list, track=track, state=state)
+    return answer({"rollouts": [rollout_summary(r) for r in rollouts]})
+
+
+@bp.route(route="rollouts/{id}", methods=["GET"])
+@guarded
+async def get_rollout(req: func.HttpRequest) -> func.HttpResponse:
+    rollout = await _find_rollout(req.route_params.get("id", ""))
+    if rollout is None:
+        return refuse(404, f"no rollout '{req.route_params.get('id', '')}'")
+    clusters = await asyncio.to_thread(
+        runtime().records.clusters.list, rollout.track, rollout=rollout.id
+    )
+    return answer(rollout_detail(rollout, clusters))
+
+
+@bp.route(route="rollouts/{id}/timeline", methods=["GET"])
+@guarded
+async def rollout_timeline(req: func.HttpRequest) -> func.HttpResponse:
+    rollout_id = req.route_params.get("id", "")
+    rollout = await _find_rollout(rollout_id)
+    if rollout is None:
+        return refuse(404, f"no rollout '{rollout_id}'")
+    entries = await asyncio.to_thread(runtime().records.timeline.list, rollout_id)
+    return answer(
+        {
+            "rolloutId": rollout_id,
+            "timeline": [
+                {
+                    "time": format_time(e.time),
+                    "actor": e.actor,
+                    "reason": e.reason.value,
+                    "message": e.message,
+                    "data": e.data,
+                }
+                for e in entries
+            ],
+        }
+    )
+
+
+@client_route(bp, "rollouts/{id}/{command:alpha}", ["POST"])
+async def rollout_command(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    rollout_id = req.route_params.get("id", "")
+    try:
+        command = Command(req.route_params.get("command", ""))
+    except ValueError:
+        return refuse(
+            404,
+            f"unknown command '{req.route_params.get('command')}': "
+            "use approve, pause, resume or abort",
+        )
+    body = read_json(req, f"{command.value} request", required=False)
+    rollback = False
+    if command is Command.ABORT and isinstance(body, dict) and "rollback" in body:
+        if not isinstance(body["rollback"], bool):
+            raise InvalidInput(
+                "abort request",
+                [Problem("rollback", "bool_type", "must be true or false", body["rollback"])],
+            )
+        rollback = body["rollback"]
+    rollout = await _find_rollout(rollout_id)
+    if rollout is None:
+        return refuse(404, f"no rollout '{rollout_id}'")
+    actor = caller(req)
+    problem = rollout.refusal(command)
+    if problem:
+        return refuse(409, problem, state=rollout.state.value)
+    if rollout.state is not RolloutState.PENDING:
+        status = await orchestration_status(client, rollout_id)
+        if not is_live(status):
+            how = f"its orchestration is {status or 'gone'}"
+            await hand_recovery(client, runtime().settings, rollout, how)
+            return refuse(
+                409,
+                f"cannot {command.value}: rollout '{rollout_id}' is no longer running ({how}); "
+                "arcwave is closing it now: its state will say how it ended",
+                state=rollout.state.value,
+                orchestration=status,
+            )
+
+    def apply(current: RolloutRecord) -> RolloutRecord:
+        return current.commanded(command, actor, utc_now(), rollback=rollback)
+
+    records = runtime().records
+    updated = await asyncio.to_thread(records.rollouts.update, rollout.track, rollout_id, apply)
+    message = f"{command.value} by {actor}" + (" with rollback" if rollback else "")
+    await asyncio.to_thread(
+        records.timeline.append,
+        rollout_id,
+        f"command/{command.value}/{uuid.uuid4().hex}",
+        actor=actor,
+        reason=_REASONS[command],
+        message=message,
+        data={"command": command.value, "rollback": rollback},
+    )
+    for instance in [rollout_id, *(wave_instance(rollout_id, w.name) for w in updated.waves)]:
+        await wake(client, instance, CONTROL_EVENT, {"command": command.value, "by": actor})
+    return answer(
+        {"rolloutId": rollout_id, "command": command.value, "state": updated.state.value}, 202
+    )
+
+
+# -- fleet ----------------------------------------------------------------------------------
+
+
+@bp.route(route="fleet", methods=["GET"])
+@guarded
+async def fleet(req: func.HttpRequest) -> func.HttpResponse:
+    track = req.params.get("track")
+    if not track:
+        raise InvalidInput(
+            "query", [Problem("track", "missing", "name the track: /api/fleet?track=NAME")]
+        )
+    records = runtime().records
+    if await asyncio.to_thread(records.tracks.find, track) is None:
+        return refuse(404, f"no track '{track}'")
+    clusters = await asyncio.to_thread(records.clusters.list, track)
+    return answer({"track": track, "clusters": [cluster_view(c) for c in clusters]})
+
+
+async def _find_rollout(rollout_id: str) -> RolloutRecord | None:
+    if not rollout_id or len(rollout_id) > 200:
+        return None
+    return await asyncio.to_thread(runtime().records.rollouts.find_by_id, rollout_id)
