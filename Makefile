@@ -9,23 +9,33 @@ INFRA_STAMP := $(INFRA_VENV)/.installed
 
 .PHONY: setup infra-tools test lint run demo clean
 
-## setup: create .venv when missing or stale against the requirements, install everything
+## setup: create .venv when missing or stale against the locks, install everything from them
+## (requirements-dev.txt holds the runtime lock's pins; pip, setuptools and wheel are locked too)
 setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+## lock: resolve the hand-edited requirements*.in into the locks with hashes (needs the network);
+## keeps every pin that still fits; to move one: make lock LOCK_ARGS="--upgrade-package NAME"
+UV_COMPILE = $(BIN)/python -m uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock" $(LOCK_ARGS)
+
+.PHONY: lock
+lock: setup
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) infra/requirements-checks.in -o infra/requirements-checks.txt
 
 ## infra-tools: .venv-infra with checkov and the Bicep parser (apart: checkov pins its own deps)
 infra-tools: $(INFRA_STAMP)
 
 $(INFRA_STAMP): infra/requirements-checks.txt
 	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
-	$(INFRA_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(INFRA_VENV)/bin/python -m pip install --quiet -r infra/requirements-checks.txt
+	$(INFRA_VENV)/bin/python -m pip install --quiet --require-hashes -r infra/requirements-checks.txt
 	@touch $(INFRA_STAMP)
 
 ## lint: ruff, the layer contracts and the type checker
@@ -35,9 +45,26 @@ lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-## test: lint, then every test tier that exists
+## test: lint, then every test tier that exists, the short chaos run among them
+## (tests/chaos/test_chaos.py: one run of 60 clusters, 4 devhost kills, every fault kind)
 test: lint infra-tools
 	$(BIN)/python -m pytest -n auto tests
+
+## chaos: the chaos and fault suite at its default size (docs/reliability.md): 4 runs of 200
+## clusters, 30 devhost kills; prints the seed; CHAOS_ARGS="--seed N" replays a run; exit 1 on
+## any broken promise
+.PHONY: chaos
+chaos: setup
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
+
+## fuzz: the full fuzz run (docs/reliability.md): at least 10,000 generated requests over every
+## operation of the API's OpenAPI document and every webhook provider, against a live stack;
+## the figures go to build/fuzz-report.json (`make test` runs the same modules, smaller)
+.PHONY: fuzz
+fuzz: setup
+	@mkdir -p build && rm -f build/fuzz-report.json
+	ARCWAVE_FUZZ=full ARCWAVE_FUZZ_REPORT=build/fuzz-report.json $(BIN)/python -m pytest -p no:xdist \
+		tests/e2e/test_openapi_fuzz.py tests/e2e/test_webhook_fuzz.py tests/e2e/test_fuzz.py
 
 ## run: the demo on the local stack (emulator + devhost), live; keeps serving the API until Ctrl-C
 run: setup
@@ -48,4 +75,4 @@ demo: setup
 	$(BIN)/arcwave demo
 
 clean:
-	rm -rf $(VENV) $(INFRA_VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) $(INFRA_VENV) build .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -32,6 +32,7 @@ from shared.contracts.activities import (
 )
 from shared.desired import restorable
 from shared.errors import TransientError
+from shared.logs import fields
 from shared.planner import window_size
 from shared.reasons import Reason
 from shared.runtime import Runtime, act, control_of
@@ -82,15 +83,18 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
         records = merged(records, writer.leave_unwritten(pending_left, ref["wave"]))
     counts = Counter(r.state.value for r in records)
     settled = in_flight == 0 and (not pending_left or spent)
-    log.info(
-        "rollout %s wave %s: wrote %d; %d in flight, %d pending%s%s",
-        ref["rolloutId"],
-        ref["wave"],
-        written,
-        in_flight,
-        len(pending_left),
-        f"; held ({held})" if held else "",
-        "; failure budget spent" if spent else "",
+    # Every poll of the window: DEBUG. The rollout's decisions are logged as they are recorded.
+    log.debug(
+        "advance %s",
+        fields(
+            rollout=ref["rolloutId"],
+            wave=ref["wave"],
+            written=written,
+            in_flight=in_flight,
+            pending=len(pending_left),
+            held=held,
+            budget_spent=spent or None,
+        ),
     )
     return AdvanceResult(
         counts=dict(counts),
@@ -214,15 +218,30 @@ class _Writer:
             if point is None or point.configuration is None or record.desired_revision is not None:
                 continue
             source = _source_of(point.configuration)
-            self.rt.records.timeline.append(
+            key = f"foreign/{record.id}"
+            message = (
+                f"{record.name}: fluxConfiguration '{self.name}' was made outside arcwave "
+                f"({source}); arcwave writes over it and a rollback puts it back"
+            )
+            if self.rt.records.timeline.append(
                 rollout_id,
-                f"foreign/{record.id}",
+                key,
                 actor="arcwave",
                 reason=Reason.FOREIGN_CONFIGURATION,
-                message=f"{record.name}: fluxConfiguration '{self.name}' was made outside "
-                f"arcwave ({source}); arcwave writes over it and a rollback puts it back",
+                message=message,
                 data={"clusterId": record.cluster_id},
-            )
+            ):
+                log.info(
+                    "decision %s",
+                    fields(
+                        rollout=rollout_id,
+                        track=self.spec.name,
+                        step=key,
+                        reason=Reason.FOREIGN_CONFIGURATION.value,
+                        actor="arcwave",
+                        message=message,
+                    ),
+                )
 
     def leave_unwritten(self, pending: list[ClusterRecord], wave: str) -> list[ClusterRecord]:
         """The wave failed before these were written: say so on each."""

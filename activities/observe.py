@@ -23,6 +23,7 @@ from shared.contracts.activities import OBSERVE, ObserveRequest, ObserveResult, 
 from shared.desired import desired_configuration
 from shared.drift import differences, modified_by
 from shared.health import FluxStatus, Health, assess
+from shared.logs import fields
 from shared.reasons import Reason
 from shared.runtime import Runtime, act, control_of
 from shared.states import ClusterState, HealthState, RestoreKind
@@ -45,12 +46,15 @@ def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
     final = merged(records, changed)
     counts = Counter(r.state.value for r in final)
     settled = not any(r.state.is_open for r in final)
-    log.info(
-        "rollout %s wave %s: %s%s",
-        req["rolloutId"],
-        req["wave"],
-        ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
-        " (settled)" if settled else "",
+    # Every poll of the wave: DEBUG. The rollout's decisions are logged as they are recorded.
+    log.debug(
+        "observe %s",
+        fields(
+            rollout=req["rolloutId"],
+            wave=req["wave"],
+            counts=",".join(f"{s}:{n}" for s, n in sorted(counts.items())),
+            settled=settled,
+        ),
     )
     return ObserveResult(
         counts=dict(counts),

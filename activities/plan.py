@@ -11,6 +11,7 @@ import logging
 import azure.durable_functions as df
 
 from shared.contracts.activities import PLAN, PlanRequest, PlanResult, WaveBrief
+from shared.logs import fields
 from shared.planner import plan_rollout
 from shared.quantities import CountOrPercent
 from shared.reasons import Reason
@@ -96,13 +97,16 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
         )
         for w, policy in zip(planned.waves, spec.waves, strict=True)
     ]
-    log.info(
-        "planned rollout %s of track %s: %s; %d excluded, %d unassigned",
-        ref["rolloutId"],
-        spec.name,
-        ", ".join(f"{w['name']} {w['clusters']}" for w in waves),
-        len(planned.excluded),
-        len(planned.unassigned),
+    # The plan's summary is the `Planned` decision the rollout records next; the waves: DEBUG.
+    log.debug(
+        "plan %s",
+        fields(
+            rollout=ref["rolloutId"],
+            track=spec.name,
+            waves=",".join(f"{w['name']}:{w['clusters']}" for w in waves),
+            excluded=len(planned.excluded),
+            unassigned=len(planned.unassigned),
+        ),
     )
     return PlanResult(
         waves=waves,

@@ -4,6 +4,10 @@ Each step is named by a key unique within its rollout, so a retried activity wri
 timeline entry and publishes its event once (the event id derives from the key). When a
 rollout succeeds its revision becomes the last good revision of the track and of every
 cluster that reached it.
+
+Each step logs one line when its timeline entry is written, in key=value form
+(`shared.logs.fields`): `decision rollout=… track=… step=… reason=… [state=…] [wave=…] …
+message="…"`, at INFO, or WARNING for the decisions an operator has to act on.
 """
 
 import contextlib
@@ -14,6 +18,7 @@ import azure.durable_functions as df
 
 from shared.contracts.activities import READ_CONTROL, RECORD, Control, ProgressRecord, RolloutRef
 from shared.events import EventType, lifecycle_event
+from shared.logs import fields
 from shared.reasons import Reason
 from shared.runtime import Runtime, act, control_of
 from shared.states import ClusterState, RolloutState, WaveState
@@ -21,6 +26,9 @@ from shared.store import Conflict, RolloutRecord, TrackRecord, Trigger, WaveStat
 
 log = logging.getLogger("arcwave.activities.record")
 bp = df.Blueprint()
+
+NEEDS_ATTENTION = frozenset({Reason.ROLLBACK_FAILED, Reason.STEP_FAILED, Reason.ORCHESTRATION_LOST})
+"""Decisions an operator has to act on: their line is a WARNING."""
 
 
 def record(rt: Runtime, step: ProgressRecord) -> Control:
@@ -50,15 +58,32 @@ def record(rt: Runtime, step: ProgressRecord) -> Control:
     rollout = rt.records.rollouts.update(track, rollout_id, change)
     if state is not None:
         rt.records.tracks.update(track, lambda t: _track_after(t, rollout, state, now))
-    rt.records.timeline.append(
+    actor = step.get("actor", "arcwave")
+    written = rt.records.timeline.append(
         rollout_id,
         step["key"],
-        actor=step.get("actor", "arcwave"),
+        actor=actor,
         reason=reason,
         message=message,
         data={k: step[k] for k in ("wave", "waveState", "counts", "data") if k in step},
         time=now,
     )
+    line = fields(
+        rollout=rollout_id,
+        track=track,
+        step=step["key"],
+        reason=reason.value,
+        state=state.value if state is not None else None,
+        wave=step.get("wave"),
+        wave_state=step.get("waveState"),
+        event=step.get("event"),
+        actor=actor,
+        message=message,
+    )
+    if written:
+        log.log(logging.WARNING if reason in NEEDS_ATTENTION else logging.INFO, "decision %s", line)
+    else:
+        log.debug("decision already recorded (a retried attempt): %s", line)
     if "event" in step:
         subject = f"rollouts/{rollout_id}" + (f"/waves/{step['wave']}" if "wave" in step else "")
         rt.publisher.publish(
@@ -76,7 +101,6 @@ def record(rt: Runtime, step: ProgressRecord) -> Control:
                 )
             ]
         )
-    log.info("rollout %s: %s %s", rollout_id, reason.value, message)
     return control_of(rollout)
 
 

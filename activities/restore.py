@@ -31,6 +31,7 @@ from shared.contracts.activities import (
     describe_restore,
 )
 from shared.errors import TransientError
+from shared.logs import fields
 from shared.revision import short_revision
 from shared.runtime import Runtime, act
 from shared.states import ClusterState, RestoreKind
@@ -55,6 +56,7 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
     updated: list[ClusterRecord] = []
     tally: Counter[str] = Counter()
     transient: list[WriteOutcome] = []
+    refused: list[str] = []
     writer = ConfigurationWriter(rt, spec)
     for kind, target, records in _targets(changed):
         for record, outcome, remember in _write(rt, writer, kind, target, records):
@@ -76,6 +78,7 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
                 )
             else:
                 tally["failed"] += 1
+                refused.append(outcome.message)
                 updated.append(record.rollback_failed(outcome.message, rt.now()))
     if updated:
         rt.records.clusters.save_wave(updated)
@@ -89,7 +92,18 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
         removed=tally[RestoreKind.REMOVAL.value],
         failed=tally["failed"],
     )
-    log.info("rollout %s wave %s: %s", req["rolloutId"], req["wave"], describe_restore(result))
+    # Clusters Azure refused to restore are left as they are: a problem (WARNING, with the
+    # first refusal); a restore that went through is the RolledBack decision recorded next.
+    log.log(
+        logging.WARNING if refused else logging.DEBUG,
+        "restore %s",
+        fields(
+            rollout=req["rolloutId"],
+            wave=req["wave"],
+            result=describe_restore(result),
+            refused=refused[0] if refused else None,
+        ),
+    )
     return result
 
 

@@ -36,6 +36,8 @@ def parse_events(raw: bytes) -> list[dict[str, Any]]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"the request body is not JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("the request body nests too deeply to be read as events") from None
     events = body if isinstance(body, list) else [body]
     if not events:
         raise ValueError("the request body is an empty array; send at least one event")
@@ -94,12 +96,20 @@ async def deliver(request: web.Request) -> web.StreamResponse:
         return web.json_response({"validationResponse": code})
     if kind == "SubscriptionDeletion":
         return web.Response(status=202)
+    try:
+        values = [
+            EventGridEventInConverter.decode(
+                meta.Datum(json.dumps(ev), "json"), trigger_metadata=None
+            )
+            for ev in events
+        ]
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        # The binding cannot make an event of it (an eventTime that is no time, say): nothing
+        # Event Grid sends, and no invocation; refused before any function runs.
+        return _bad_request(f"an event cannot be bound: {type(exc).__name__}: {str(exc)[:200]}")
     failed = 0
-    for ev in events:
+    for ev, value in zip(events, values, strict=True):
         started = time.perf_counter()
-        value = EventGridEventInConverter.decode(
-            meta.Datum(json.dumps(ev), "json"), trigger_metadata=None
-        )
         try:
             await request.app[INVOKER].call(spec.call, function_kwargs(request, spec, value))
         except Exception as exc:

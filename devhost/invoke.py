@@ -1,4 +1,5 @@
-"""Calling user functions the way the Python worker does, with one log line per invocation.
+"""Calling user functions the way the Python worker does, with one log line per invocation:
+DEBUG for the routine ones, WARNING (with the error) for a failure.
 
 Sync functions run on a thread pool (sized like PYTHON_THREADPOOL_THREAD_COUNT); `async def`
 functions are awaited on the host's event loop.
@@ -15,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger("devhost.invocations")
+_LEVELS = {"Failed": logging.WARNING, "Terminated": logging.INFO}
+"""The level of an invocation's line by its outcome; DEBUG for any other."""
 
 
 class Invoker:
@@ -51,7 +54,9 @@ def log_invocation(
     instance: str | None = None,
     detail: str = "",
 ) -> None:
-    """Write the single line that summarises one invocation."""
+    """Write the single line that summarises one invocation: WARNING when it failed, INFO
+    when an orchestration was terminated, DEBUG otherwise (a rollout calls its activities
+    every poll: at INFO they would bury everything else)."""
     ms = (time.perf_counter() - started) * 1000
     parts = [f"function={function}", f"trigger={trigger}"]
     if instance:
@@ -59,5 +64,4 @@ def log_invocation(
     parts += [f"duration_ms={ms:.1f}", f"outcome={outcome}"]
     if detail:
         parts.append(f"detail={detail}")
-    level = logging.WARNING if outcome == "Failed" else logging.INFO
-    log.log(level, " ".join(parts))
+    log.log(_LEVELS.get(outcome, logging.DEBUG), " ".join(parts))

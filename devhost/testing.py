@@ -63,8 +63,10 @@ class DevHost(Harness):
         log_path: str | os.PathLike[str] | None = None,
         keep_out: tuple[str, ...] = (),
         die_with_parent: bool = False,
+        log_level: str | None = None,
     ) -> None:
-        """`log_path`: where its output goes (default `STATE/devhost.log`). `keep_out`:
+        """`log_path`: where its output goes (default `STATE/devhost.log`); `log_level`: its
+        `--log-level` (devhost's default, INFO, when None). `keep_out`:
         prefixes of this process's environment variables the child does not inherit (`env`
         still reaches it). `die_with_parent`: the child gets SIGTERM when this process dies,
         however it dies (Linux only; it runs code in the child before exec, so use it from a
@@ -81,6 +83,7 @@ class DevHost(Harness):
         self.log_path = Path(log_path) if log_path is not None else self.state_dir / "devhost.log"
         self.keep_out = keep_out
         self.die_with_parent = die_with_parent
+        self.log_level = log_level
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
         self._opened.callback(self.stop)
@@ -115,6 +118,7 @@ class DevHost(Harness):
                 str(port),
                 "--state",
                 str(self.state_dir),
+                *(["--log-level", self.log_level] if self.log_level else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -3,9 +3,17 @@
 `{"loc": "waves[1].maxFailures", "type": "count_or_percent", "msg": "...", "input": "1O%"}`:
 `loc` is the path as the operator wrote it (camelCase, `[i]` for list items), every problem is
 reported at once, and an unknown field says which fields exist and which one was likely meant.
+
+Whatever the input, what is shown stays small: at most `MAX_SHOWN` problems and
+`MAX_WIRE_BYTES` of them (then one `{"type": "more", "msg": "and N more problems"}` entry),
+each `loc`, `type` and `msg` cut, and each echoed `input` a scalar or a short repr, never the
+value expanded. A 400 body is a few KiB.
 """
 
 import difflib
+import json
+import math
+import reprlib
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -15,6 +23,22 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 Loc = Sequence[str | int]
+
+MAX_SHOWN = 20
+"""Problems shown in an answer or a message; the rest are counted in one last entry."""
+MAX_INPUT_CHARS = 80
+"""The longest echoed input: a longer string, or any list or mapping, becomes a short repr."""
+MAX_LOC_CHARS = 200
+MAX_TYPE_CHARS = 60
+MAX_MSG_CHARS = 300
+MAX_WIRE_BYTES = 8 * 1024
+"""The most the shown problems take as JSON (the first one is always shown)."""
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 2
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxdict = 4
+_SHORT.maxstring = _SHORT.maxother = 40
+_SHORT.maxlong = 40
 
 
 @dataclass(frozen=True)
@@ -27,25 +51,77 @@ class Problem:
     input: Any = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {"loc": self.loc, "type": self.type, "msg": self.msg, "input": _jsonable(self.input)}
+        return {
+            "loc": cut(self.loc, MAX_LOC_CHARS),
+            "type": cut(self.type, MAX_TYPE_CHARS),
+            "msg": cut(self.msg, MAX_MSG_CHARS),
+            "input": echo(self.input),
+        }
 
     def __str__(self) -> str:
-        return f"{self.loc}: {self.msg}" if self.loc else self.msg
+        msg = cut(self.msg, MAX_MSG_CHARS)
+        return f"{cut(self.loc, MAX_LOC_CHARS)}: {msg}" if self.loc else msg
 
 
 class InvalidInput(ValueError):
-    """Raised with every problem found in one input (a track spec, a fleet file, a body)."""
+    """Raised with every problem found in one input (a track spec, a fleet file, a body).
+
+    `problems` holds them all; its message and `to_wire()` show the first `MAX_SHOWN`."""
 
     def __init__(self, what: str, problems: Iterable[Problem]) -> None:
-        self.what = what
+        self.what = cut(what, MAX_LOC_CHARS)
         self.problems = list(problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"invalid {what} ({count} {noun}):\n{lines}")
+        lines = [f"  {p}" for p in self.problems[:MAX_SHOWN]]
+        if count > MAX_SHOWN:
+            lines.append(f"  {_more(count - MAX_SHOWN)}")
+        super().__init__(f"invalid {self.what} ({count} {noun}):\n" + "\n".join(lines))
 
     def to_wire(self) -> dict[str, Any]:
-        return {"error": f"invalid {self.what}", "errors": [p.to_wire() for p in self.problems]}
+        shown: list[dict[str, Any]] = []
+        size = 0
+        for problem in self.problems[:MAX_SHOWN]:
+            entry = problem.to_wire()
+            size += len(json.dumps(entry))
+            if shown and size > MAX_WIRE_BYTES:
+                break
+            shown.append(entry)
+        hidden = len(self.problems) - len(shown)
+        if hidden > 0:
+            shown.append(Problem("", "more", _more(hidden)).to_wire())
+        return {"error": f"invalid {self.what}", "errors": shown}
+
+
+def _more(count: int) -> str:
+    return f"and {count} more problem{'' if count == 1 else 's'}"
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters (marked with `…`), so no input makes it long."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def echo(value: Any) -> Any:
+    """What an answer shows of an input: a scalar as it is (a long string cut), anything
+    else as a short repr that never expands the value (depth, items and length bounded)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if value.bit_length() <= 64 else f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return cut(value, MAX_INPUT_CHARS)
+    return cut(short_repr(value), MAX_INPUT_CHARS)
+
+
+def short_repr(value: Any) -> str:
+    """`repr(value)` bounded in depth, items and length, whatever `value` holds."""
+    try:
+        return cut(_SHORT.repr(value), MAX_INPUT_CHARS)
+    except Exception:  # a repr that fails (or recurses) says what the value is instead
+        return f"<{type(value).__name__}>"
 
 
 def format_loc(loc: Loc) -> str:
@@ -75,7 +151,7 @@ def problems_from(
             msg = "required field is missing"
             value = None
         elif kind in {"literal_error", "enum"}:
-            msg = f"{msg}, got {value!r}"
+            msg = f"{msg}, got {short_repr(value)}"
         elif kind == "secret_reference":
             value = None  # what was given where a reference belongs may be the secret itself
         problems.append(Problem(loc=format_loc(loc), type=kind, msg=msg, input=value))
@@ -88,7 +164,7 @@ def _clean_loc(loc: Loc) -> list[str | int]:
 
 
 def _unknown_field_msg(model: type[BaseModel] | None, loc: Loc) -> str:
-    field = str(loc[-1])
+    field = cut(str(loc[-1]), MAX_INPUT_CHARS)
     allowed = _fields_at(model, loc[:-1]) if model else []
     if not allowed:
         return f"unknown field '{field}'"
@@ -138,13 +214,3 @@ def _args(annotation: Any) -> list[Any]:
     if origin in (typing.Union, types.UnionType):
         return [a for arg in typing.get_args(annotation) for a in _args(arg)]
     return [annotation]
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)

@@ -88,6 +88,8 @@ class Reason(StrEnum):
     """A newer revision replaced this rollout (supersede: restart)."""
     QUEUED = "Queued"
     """The revision waits for the running rollout of its track to end (supersede: queue)."""
+    STALE = "Stale"
+    """A push not newer than the newest push its track took: it starts nothing."""
     ROLLING_BACK = "RollingBack"
     """The last good revision is being restored on the clusters this rollout changed."""
     ROLLED_BACK = "RolledBack"

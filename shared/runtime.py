@@ -23,8 +23,9 @@ from shared.adapters.fleet import FleetGateway
 from shared.adapters.publisher import EventPublisher, publisher_for
 from shared.contracts.activities import Control, NonRetryableError
 from shared.errors import PermanentError
+from shared.logs import fields, set_sdk_log_level
 from shared.secrets import KeyVaultSecrets, NoVault, Secrets
-from shared.settings import CredentialKind, Settings, SettingsError
+from shared.settings import CredentialKind, LogLevel, Settings, SettingsError
 from shared.store import Records, RolloutRecord, open_store
 from shared.times import utc_now
 
@@ -88,15 +89,18 @@ def app_settings() -> Settings:
 
 def check_settings_at_start() -> None:
     """Read and check the settings now, so that a bad one stops the app as it starts, its
-    error naming the setting and the fix. Nothing to check when no `ARCWAVE_` setting is
-    there at all: the app is being indexed by a tool, not started to run."""
+    error naming the setting and the fix; then set the Azure SDK's log level
+    (`ARCWAVE_SDK_LOG_LEVEL`). Nothing to check when no `ARCWAVE_` setting is there at all:
+    the app is being indexed by a tool, not started to run, and the SDK gets the default."""
     if not any(name.startswith("ARCWAVE_") for name in os.environ):
+        set_sdk_log_level(LogLevel.WARNING)
         return
     try:
-        app_settings()
+        settings = app_settings()
     except SettingsError as error:
         log.critical("arcwave cannot start: %s", error)
         raise
+    set_sdk_log_level(settings.sdk_log_level)
 
 
 @functools.cache
@@ -104,10 +108,13 @@ def runtime() -> Runtime:
     """The process's runtime, from the environment (app settings)."""
     settings = app_settings()
     log.info(
-        "arcwave activities: ARM at %s, store %s, publishing %s",
-        settings.arm_endpoint,
-        settings.store.kind,
-        "on" if settings.publishing else "off",
+        "arcwave runtime: %s",
+        fields(
+            arm=settings.arm_endpoint,
+            store=settings.store.kind,
+            publishing="on" if settings.publishing else "off",
+            sdk_log_level=settings.sdk_log_level.value,
+        ),
     )
     return build_runtime(settings)
 

@@ -12,12 +12,13 @@ import math
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 PROVIDERS = ("github", "gitlab", "azuredevops", "bitbucket", "gitea")
 MIN_POLL_SECONDS = 0.2
+Choice = TypeVar("Choice", bound=StrEnum)
 
 
 class SettingsError(ValueError):
@@ -27,6 +28,15 @@ class SettingsError(ValueError):
 class CredentialKind(StrEnum):
     DEFAULT = "default"
     EMULATOR = "emulator"
+
+
+class LogLevel(StrEnum):
+    """A Python logging level, as `ARCWAVE_SDK_LOG_LEVEL` names it."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
 class StoreSettings(BaseModel):
@@ -77,6 +87,8 @@ class Settings(BaseModel):
     poll_seconds: float = Field(default=10.0, gt=0)
     """How often a wave looks at its clusters when no Flux event wakes it earlier."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    sdk_log_level: LogLevel = LogLevel.WARNING
+    """From which level the Azure SDK's own log lines (every HTTP call at INFO) get through."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -96,6 +108,7 @@ class Settings(BaseModel):
             keyvault_url=read.url("ARCWAVE_KEYVAULT_URL", None),
             poll_seconds=read.number("ARCWAVE_POLL_SECONDS", 10.0, at_least=MIN_POLL_SECONDS),
             retry=_retry(read),
+            sdk_log_level=read.choice("ARCWAVE_SDK_LOG_LEVEL", LogLevel, LogLevel.WARNING),
         )
         if settings.eventgrid_key and not settings.eventgrid_endpoint:
             raise SettingsError(
@@ -214,17 +227,17 @@ class _Reader:
             raise SettingsError(f"{name}: no file at {value}")
         return path
 
-    def choice(
-        self, name: str, kind: type[CredentialKind], default: CredentialKind
-    ) -> CredentialKind:
+    def choice(self, name: str, kind: type[Choice], default: Choice) -> Choice:
+        """One of `kind`'s values, in any case."""
         value = self.text(name)
         if value is None:
             return default
-        try:
-            return kind(value.lower())
-        except ValueError:
-            allowed = " or ".join(repr(k.value) for k in kind)
-            raise SettingsError(f"{name}={value!r}: use {allowed}") from None
+        for member in kind:
+            if member.value.lower() == value.lower():
+                return member
+        *others, last = [repr(k.value) for k in kind]
+        allowed = f"{', '.join(others)} or {last}" if others else last
+        raise SettingsError(f"{name}={value!r}: use {allowed}")
 
     def number(
         self, name: str, default: float, *, whole: bool = False, at_least: float | None = None

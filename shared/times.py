@@ -25,8 +25,9 @@ def _aware_utc(value: datetime) -> datetime:
 
 
 def format_time(value: datetime) -> str:
-    """`2026-11-26T12:00:00.000000Z`: fixed width, so text order is time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """`2026-11-26T12:00:00.000000Z`: fixed width, so text order is time order. (Not
+    `strftime("%Y")`, which writes the year 1 as `1`, a time nothing reads back.)"""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 UtcTime = Annotated[

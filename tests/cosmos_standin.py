@@ -38,14 +38,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.support import secret
+
 if TYPE_CHECKING:
     from shared.store import Layout
     from shared.store.cosmos import CosmosStore
 
 STANDIN = Path(__file__).resolve().parent / "cosmos"
 PACKAGE = STANDIN / "node_modules" / "@vercel" / "cosmosdb-server" / "package.json"
-EMULATOR_KEY = (
-    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+EMULATOR_KEY = secret(
+    "ARCWAVE_COSMOS_KEY",
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
 )
 """The Cosmos DB emulator's published, well-known key; the stand-in accepts any key."""
 

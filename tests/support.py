@@ -1,16 +1,50 @@
 """Small helpers shared by test modules."""
 
 import json
+import re
 import threading
 import time
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 T = TypeVar("T")
+
+SECRETS: dict[str, str] = {}
+"""Every secret value the suite gives arcwave, devhost or the emulator, with its name: no log
+of the suite may show one (tests/logscan.py looks, at the end of each session)."""
+SHORTEST_SECRET = 8
+"""A shorter value would be found in logs by chance."""
+
+
+def secret(name: str, value: str) -> str:
+    """`value`, registered under `name` as a secret no log may show: webhook secrets, keys,
+    tokens and private keys a test makes or sets. The scan reports the name, never the value."""
+    if len(value.strip()) < SHORTEST_SECRET:
+        raise ValueError(
+            f"secret {name!r} is shorter than {SHORTEST_SECRET} characters: it would be found "
+            "in logs by chance; give it a longer value"
+        )
+    SECRETS.setdefault(value, name)
+    return value
+
+
+SECRET_SETTING = re.compile(r"_(KEY|SECRET)(_[A-Z]+)?$")
+"""The settings that hold secrets: `ARCWAVE_WEBHOOK_SECRET[_<PROVIDER>]`,
+`ARCWAVE_FLUX_HMAC_KEY`, `ARCWAVE_EVENTGRID_KEY`, `ARCWAVE_COSMOS_KEY`, devhost's keys."""
+
+
+def secret_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """`env`, each value of a secret setting in it registered (`secret`) under the setting's
+    name; what a stack hands devhost goes through here."""
+    for name, value in env.items():
+        if SECRET_SETTING.search(name) and value:
+            secret(name, value)
+    return dict(env)
+
 
 HAND_MADE_CONFIGURATION: dict[str, Any] = {
     "properties": {

@@ -9,6 +9,11 @@
 Every event is deduped on its id; the dedupe record is only marked done once the work is
 handed over, so Event Grid's redelivery of a failed attempt finishes it.
 
+An event arcwave cannot read (`triggers.eventshapes`: its `data` not an object, a field of the
+wrong type, a shape no publisher sends, over Event Grid's 1 MB) is logged once at WARNING with
+its id and a running count (`malformed_events=N`, also kept in `MALFORMED_EVENTS`), and
+acknowledged: it would fail the same way on every redelivery, so it never raises.
+
 Connected clusters raise no availability events (the HealthResources topic covers virtual
 machines and scale sets only), so a cluster coming back online is found by the
 `watch_connectivity` timer (triggers/watch.py), not here.
@@ -18,14 +23,24 @@ import asyncio
 import fnmatch
 import logging
 import re
+from collections import Counter
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.problems import cut
 from shared.runtime import Runtime, runtime
 from shared.store import Trigger
 from triggers.dispatch import hand_over, handing_over
+from triggers.eventshapes import (
+    Envelope,
+    Malformed,
+    RegistryPush,
+    read_envelope,
+    registry_push,
+    resource_uri,
+)
 from triggers.fleetwatch import catch_up, check_drift
 
 log = logging.getLogger("arcwave.triggers.events")
@@ -45,11 +60,45 @@ _CONFIGURATION = re.compile(
 )
 
 
+MALFORMED_EVENTS: Counter[str] = Counter()
+"""Malformed events acknowledged without action since the process started, by trigger."""
+
+
+def acknowledge_malformed(trigger: str, event: func.EventGridEvent, malformed: Malformed) -> None:
+    """Log a malformed event once (WARNING, with its id) and count it; it is not retried."""
+    MALFORMED_EVENTS[trigger] += 1
+    log.warning(
+        "event %s to %s is malformed, acknowledged without action: %s (malformed_events=%d)",
+        cut(repr(getattr(event, "id", None)), 80),
+        trigger,
+        malformed.why,
+        MALFORMED_EVENTS[trigger],
+    )
+
+
 @bp.function_name("on_arm_event")
 @bp.event_grid_trigger(arg_name="event")
 @bp.durable_client_input(client_name="client")
 async def on_arm_event(event: func.EventGridEvent, client: df.DurableOrchestrationClient) -> None:
-    await handle(client, event.id, event.event_type, event.get_json() or {})
+    read = read_arm_event(event)
+    if isinstance(read, Malformed):
+        acknowledge_malformed("on_arm_event", event, read)
+        return
+    if read is not None:
+        await handle(client, read.id, read.type, read.data)
+
+
+def read_arm_event(event: func.EventGridEvent) -> Envelope | Malformed | None:
+    """The event as `handle` takes it; None (one log line) when it is not one arcwave acts
+    on, `Malformed` when it cannot be read."""
+    envelope = read_envelope(event)
+    if isinstance(envelope, Malformed):
+        return envelope
+    if envelope.type != WRITE_SUCCESS:
+        log.info("event %s of type %s ignored", envelope.id, cut(envelope.type, 120))
+        return None
+    uri = resource_uri(envelope.data)
+    return uri if isinstance(uri, Malformed) else envelope
 
 
 async def handle(
@@ -81,9 +130,11 @@ async def _dispatch(
         elif _CLUSTER.fullmatch(uri):
             await _catch_up(client, uri, cause, "cluster written")
         else:
-            log.info("event %s: write on %s is not about a cluster; ignored", event_id, uri)
+            log.info(
+                "event %s: write on %s is not about a cluster; ignored", event_id, cut(uri, 200)
+            )
     else:
-        log.info("event %s of type %s ignored", event_id, event_type)
+        log.info("event %s of type %s ignored", event_id, cut(event_type, 120))
 
 
 async def _catch_up(
@@ -105,26 +156,33 @@ _REGISTRY = re.compile(r".*/providers/Microsoft\.ContainerRegistry/registries/([
 @bp.event_grid_trigger(arg_name="event")
 @bp.durable_client_input(client_name="client")
 async def on_acr_event(event: func.EventGridEvent, client: df.DurableOrchestrationClient) -> None:
-    await handle_push(client, event.id, event.event_type, event.topic or "", event.get_json() or {})
+    read = read_acr_event(event)
+    if isinstance(read, Malformed):
+        acknowledge_malformed("on_acr_event", event, read)
+        return
+    if read is not None:
+        await handle_push(client, event.id, read)
+
+
+def read_acr_event(event: func.EventGridEvent) -> RegistryPush | Malformed | None:
+    """The push an ACR event announces; None (one log line) for other event types,
+    `Malformed` when it cannot be read."""
+    envelope = read_envelope(event)
+    if isinstance(envelope, Malformed):
+        return envelope
+    if envelope.type not in (IMAGE_PUSHED, CHART_PUSHED):
+        log.info("event %s of type %s ignored", envelope.id, cut(envelope.type, 120))
+        return None
+    found = _REGISTRY.match(envelope.topic)
+    return registry_push(envelope.data, f"{found[1]}.azurecr.io" if found else None)
 
 
 async def handle_push(
-    client: df.DurableOrchestrationClient,
-    event_id: str,
-    event_type: str,
-    topic: str,
-    data: dict[str, Any],
+    client: df.DurableOrchestrationClient, event_id: str, pushed: RegistryPush
 ) -> list[str]:
     """An image or chart pushed to a registry: a rollout on every OCI track whose
     `ociTrigger` names that registry and repository and whose tag pattern takes the tag."""
-    if event_type not in (IMAGE_PUSHED, CHART_PUSHED):
-        log.info("event %s of type %s ignored", event_id, event_type)
-        return []
-    pushed = registry_push(topic, data)
-    if pushed is None:
-        log.info("event %s: no repository, tag or digest; ignored", event_id)
-        return []
-    registry, repository, tag, digest = pushed
+    registry, repository, tag = pushed.registry, pushed.repository, pushed.tag
     rt = runtime()
     started: list[str] = []
     async with handing_over(rt.records, ACR_SOURCE, event_id) as seen:
@@ -150,28 +208,12 @@ async def handle_push(
                 client,
                 rt,
                 track,
-                f"{tag}@{digest}" if digest else tag,
+                pushed.revision,
                 Trigger(kind="oci-push", actor=registry, delivery_id=event_id),
                 f"{ACR_SOURCE}:{event_id}",
             )
             started.append(handed["rolloutId"] or "")
     return started
-
-
-def registry_push(topic: str, data: dict[str, Any]) -> tuple[str, str, str, str | None] | None:
-    """`(registry host, repository, tag, digest)` of a push event, or None when incomplete."""
-    target: dict[str, Any] = data.get("target") or {}
-    request: dict[str, Any] = data.get("request") or {}
-    if not isinstance(target, dict) or not isinstance(request, dict):
-        return None
-    repository, tag, digest = target.get("repository"), target.get("tag"), target.get("digest")
-    host = request.get("host")
-    if not host:
-        found = _REGISTRY.match(topic)
-        host = f"{found[1]}.azurecr.io" if found else None
-    if not (isinstance(repository, str) and isinstance(tag, str) and isinstance(host, str)):
-        return None
-    return host.lower(), repository, tag, digest if isinstance(digest, str) else None
 
 
 def _same_registry(wanted: str, host: str) -> bool:

@@ -2,8 +2,9 @@
 
 The Provider is `generic-hmac` (X-Signature: sha256=HMAC of the body with
 `ARCWAVE_FLUX_HMAC_KEY`); the Alert puts the cluster's ARM id in `metadata.clusterId`
-(infra/cluster/). An event is only a hint: the wave reads health from Azure when it wakes, so
-a lost or forged hint can never pass or fail a cluster.
+(infra/cluster/). A body over `FLUX_BODY_LIMIT` (256 KiB) is refused (413) unread. An event
+is only a hint: the wave reads health from Azure when it wakes, so a lost or forged hint can
+never pass or fail a cluster.
 """
 
 import asyncio
@@ -15,9 +16,9 @@ import azure.functions as func
 from shared.contracts.orchestrations import HEALTH_EVENT
 from shared.names import wave_instance
 from shared.runtime import runtime
-from shared.webhooks import SignatureError, WebhookConfigError, parse_flux_event
+from shared.webhooks import FLUX_BODY_LIMIT, SignatureError, WebhookConfigError, parse_flux_event
 from triggers.dispatch import wake
-from triggers.http import answer, client_route, refuse
+from triggers.http import answer, client_route, read_body, refuse
 
 log = logging.getLogger("arcwave.triggers.flux")
 bp = df.Blueprint()
@@ -29,9 +30,8 @@ async def flux_event(
 ) -> func.HttpResponse:
     rt = runtime()
     try:
-        event = parse_flux_event(
-            dict(req.headers), req.get_body() or b"", rt.settings.flux_hmac_key
-        )
+        body = read_body(req, FLUX_BODY_LIMIT, "Flux event")
+        event = parse_flux_event(dict(req.headers), body, rt.settings.flux_hmac_key)
     except (SignatureError, WebhookConfigError) as error:
         log.warning("flux event refused: %s", error)
         return refuse(401, "unauthorized")
@@ -47,5 +47,6 @@ async def flux_event(
             hint = {"clusterId": event.cluster_id, "reason": event.reason}
             if await wake(client, instance, HEALTH_EVENT, hint):
                 woke.append(instance)
-    log.info("flux %s on %s: woke %s", event.reason, event.cluster_id, woke or "nothing")
+    # One per cluster and reconcile: DEBUG (the wave's verdicts are read from Azure anyway).
+    log.debug("flux %s on %s: woke %s", event.reason, event.cluster_id, woke or "nothing")
     return answer({"woke": woke}, 202)

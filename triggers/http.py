@@ -2,18 +2,25 @@
 
 Failures are answered by kind, never with a traceback:
 
-    InvalidInput                       400 with every problem
+    InvalidInput                       400 with every problem (at most 20 shown, each cut)
     NotFound (ARM or the store)        404
     a command the rollout refuses,     409 saying why
     a create that exists, a record
     that kept changing (store ETag)
     failed If-Match / If-None-Match    412 with the current ETag
+    a body over its route's cap,       413 naming the limit
+    a document over the store's limit
     Forbidden (arcwave's identity)     502 naming the right to grant
     a missing or wrong setting,        503 (the log names the setting)
     a misfitting store
     a store or ARM hiccup              503 with Retry-After
 
 Only a bug in arcwave itself is a 500, and then the log has the traceback and the answer an id.
+
+Every route reads its body through `read_body` with its own cap (a Content-Length over it is
+refused before the body is touched), and every handler's store calls share a budget
+(`REQUEST_STORE_SECONDS` of waiting in all): a locked or unreachable store is a 503 with
+Retry-After in about that time, not after the adapters' 30 s.
 """
 
 import functools
@@ -28,10 +35,12 @@ from typing import Any, ParamSpec, Protocol
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.documents import parse_json
 from shared.errors import Forbidden, NotFound, PermanentError, TransientError
-from shared.problems import InvalidInput, Problem
+from shared.problems import InvalidInput, Problem, cut
 from shared.settings import SettingsError
-from shared.store import PreconditionFailed, StoreMisconfigured
+from shared.store import DocumentTooLarge, PreconditionFailed, StoreMisconfigured
+from shared.store.waiting import store_budget
 
 log = logging.getLogger("arcwave.triggers")
 
@@ -42,6 +51,14 @@ ClientHandler = Callable[
 ]
 
 EASY_AUTH_PRINCIPAL = "X-MS-CLIENT-PRINCIPAL-NAME"
+
+COMMAND_MAX_BYTES = 8 * 1024
+"""The cap of an operator's command body (`{"revision", "reason"}`, `{"rollback": true}`)."""
+
+REQUEST_STORE_SECONDS = 1.5
+"""How long the store calls of one HTTP request may take in all (waiting for locks, throttling,
+timeouts) before it is answered 503 with Retry-After (`shared.store.waiting`). Activities
+keep the adapters' own timeouts (30 s)."""
 
 
 def answer(
@@ -67,17 +84,48 @@ def caller(req: func.HttpRequest) -> str:
     return (req.headers.get(EASY_AUTH_PRINCIPAL) or "").strip() or "function-key"
 
 
-def read_json(req: func.HttpRequest, what: str, *, required: bool = True) -> Any:
-    """The request body as JSON; `InvalidInput` naming the problem otherwise."""
+class BodyTooLarge(Exception):
+    """A request body over its route's cap: answered 413 naming the limit."""
+
+    def __init__(self, what: str, limit: int, size: int | None) -> None:
+        said = f" ({size:,} bytes)" if size is not None else ""
+        super().__init__(
+            f"the {what} is larger than {_size(limit)}{said}, the most this route accepts"
+        )
+        self.limit = limit
+
+
+def read_body(req: func.HttpRequest, limit: int, what: str) -> bytes:
+    """The request body, at most `limit` bytes; `BodyTooLarge` otherwise. A Content-Length
+    over the limit is refused without touching the body."""
+    declared = (req.headers.get("Content-Length") or "").strip()
+    if declared.isdigit() and len(declared) < 20 and int(declared) > limit:
+        raise BodyTooLarge(what, limit, int(declared))
     body = req.get_body() or b""
+    if len(body) > limit:
+        raise BodyTooLarge(what, limit, len(body))
+    return body
+
+
+def read_json(
+    req: func.HttpRequest, what: str, *, required: bool = True, limit: int = COMMAND_MAX_BYTES
+) -> Any:
+    """The request body as JSON (at most `limit` bytes, nested at most 64 levels);
+    `InvalidInput` naming the problem, or `BodyTooLarge`, otherwise."""
+    body = read_body(req, limit, what)
     if not body.strip():
         if required:
             raise InvalidInput(what, [Problem("", "missing", "the request body is empty")])
         return {}
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput(what, [Problem("", "json", f"not valid JSON: {error}")]) from None
+    return parse_json(body, what)
+
+
+def _size(limit: int) -> str:
+    """`256 KiB`, `25 MiB`, `8 KiB`: a byte count as the docs say it."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if limit >= scale and limit % scale == 0:
+            return f"{limit // scale} {unit}"
+    return f"{limit:,} bytes"
 
 
 class Versioned(Protocol):
@@ -148,12 +196,18 @@ def guarded(handler: Handler[P]) -> Handler[P]:
     @functools.wraps(handler)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> func.HttpResponse:
         try:
-            return await handler(*args, **kwargs)
+            with store_budget(REQUEST_STORE_SECONDS):
+                return await handler(*args, **kwargs)
         except InvalidInput as error:
             return invalid(error)
         except PreconditionFailedError as error:
             headers = {"ETag": error.current} if error.current else None
             return answer({"error": str(error)}, 412, headers)
+        except BodyTooLarge as error:
+            return refuse(413, str(error), limit=error.limit)
+        except DocumentTooLarge as error:
+            log.warning("answering 413: %s", error)
+            return refuse(413, f"too large to store: {cut(str(error), 400)}", limit=error.limit)
         except (SettingsError, StoreMisconfigured) as error:
             log.error("arcwave is misconfigured: %s", error)
             return refuse(503, "arcwave is misconfigured; the log names the setting")

@@ -45,7 +45,9 @@ async def reconcile_rollouts(
     timer: func.TimerRequest, client: df.DurableOrchestrationClient
 ) -> None:
     closing, again = await reconcile(client, runtime())
-    log.info(
+    # Every five minutes: INFO only when it acted (each rollout closed is a WARNING too).
+    log.log(
+        logging.INFO if closing or again else logging.DEBUG,
         "reconciliation: %d rollouts to close, %d handed over again%s",
         len(closing),
         len(again),

@@ -63,7 +63,9 @@ async def drift_sweep(timer: func.TimerRequest, client: df.DurableOrchestrationC
             if known is None or known.state is ClusterState.SKIPPED:
                 handed = await catch_up_on(client, rt, track, cluster, known, cause, "sweep")
                 caught += handed is not None
-    log.info(
+    # Every sweep: INFO only when it acted (each drifted cluster is a WARNING too).
+    log.log(
+        logging.INFO if caught or drifted else logging.DEBUG,
         "sweep: %d catch-ups, %d drifted clusters%s",
         caught,
         drifted,

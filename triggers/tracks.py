@@ -3,8 +3,9 @@
     PUT/GET/DELETE /api/tracks/{name}      GET /api/tracks
     POST /api/tracks/{name}/rollouts       POST /api/tracks/{name}/plan
 
-A track spec is validated whole before anything is written, and written only over the version
-the caller read when it says so (`If-Match`); rollouts start through `triggers.dispatch`.
+A track spec (at most `TRACK_SPEC_MAX_BYTES`, no YAML anchors or aliases, nested at most 64
+levels) is validated whole before anything is written, and written only over the version the
+caller read when it says so (`If-Match`); rollouts start through `triggers.dispatch`.
 docs/api.md has every shape.
 """
 
@@ -19,7 +20,7 @@ import azure.functions as func
 from shared.documents import parse_document
 from shared.names import track_instance
 from shared.planner import plan_rollout
-from shared.problems import InvalidInput, Problem
+from shared.problems import InvalidInput, Problem, short_repr
 from shared.revision import OciRef, Revision, RevisionError, short_revision
 from shared.runtime import runtime
 from shared.store import PreconditionFailed, RolloutRecord, TrackRecord, Trigger
@@ -37,6 +38,7 @@ from triggers.http import (
     client_route,
     etag_header,
     guarded,
+    read_body,
     read_json,
     refuse,
 )
@@ -44,6 +46,11 @@ from triggers.views import track_view
 
 log = logging.getLogger("arcwave.triggers.tracks")
 bp = df.Blueprint()
+
+TRACK_SPEC_MAX_BYTES = 256 * 1024
+"""The cap of a track spec body. A real spec is a few KiB; what it becomes when stored (with
+every default filled in) must stay under the store's 2 MB document limit, which the store
+checks again itself."""
 
 
 # -- tracks ---------------------------------------------------------------------------------
@@ -176,7 +183,7 @@ async def _active_rollout(track: TrackRecord) -> RolloutRecord | None:
 
 
 def _track_spec_from(req: func.HttpRequest, name: str) -> TrackSpec:
-    text = (req.get_body() or b"").decode("utf-8", "replace")
+    text = read_body(req, TRACK_SPEC_MAX_BYTES, "track spec").decode("utf-8", "replace")
     data = parse_document(text, "track spec") if text.strip() else None
     if not isinstance(data, dict):
         raise InvalidInput(
@@ -191,7 +198,7 @@ def _track_spec_from(req: func.HttpRequest, name: str) -> TrackSpec:
                 Problem(
                     "name",
                     "mismatch",
-                    f"the body names track '{data['name']}' but the URL names '{name}'",
+                    f"the body names track {short_repr(data['name'])} but the URL names '{name}'",
                     data["name"],
                 )
             ],

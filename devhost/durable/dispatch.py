@@ -109,7 +109,7 @@ class Dispatcher:
         try:
             await self.run_episode(instance_id)
         except VersionConflict as exc:
-            log.info("%s", exc)
+            log.debug("%s", exc)
         except Exception:
             log.exception(
                 "devhost failed to process instance '%s'; it is retried in %.0fs. This is a "

@@ -63,7 +63,7 @@ class Episodes:
             return
         if instance.finished:
             self._discard([m.id for m in messages])
-            log.info(
+            log.debug(
                 "dropped %d message(s) for %s instance '%s'",
                 len(messages),
                 instance.status,
@@ -86,7 +86,7 @@ class Episodes:
         if not new_events and not markers:
             self._discard(consumed)
             if dropped:
-                log.info("dropped %d duplicate message(s) for '%s'", dropped, instance_id)
+                log.debug("dropped %d duplicate message(s) for '%s'", dropped, instance_id)
             return
         await self._replay_and_commit(
             instance, history, markers, new_events, consumed, engine_state

@@ -9,6 +9,7 @@ The Cosmos adapter is imported only when a Cosmos store is opened.
 from shared.store.base import (
     Conflict,
     Document,
+    DocumentTooLarge,
     NotFound,
     PreconditionFailed,
     Store,
@@ -40,6 +41,7 @@ __all__ = [
     "Conflict",
     "Delivery",
     "Document",
+    "DocumentTooLarge",
     "Layout",
     "NotFound",
     "PreconditionFailed",

@@ -27,8 +27,15 @@ activities treat them like the other adapters' errors):
                                            `delay` what to wait when there is none
       + StoreMisconfigured (PermanentError)
                                            a setting or a container does not fit the design
+      + DocumentTooLarge (PermanentError)  the document is over Cosmos DB's item limit;
+                                           refused before any write, by both adapters, so
+                                           what SQLite accepts locally Cosmos accepts in Azure
+
+On a request path every call waits at most what is left of the request's store budget
+(`shared.store.waiting`); elsewhere the adapters' own timeouts hold.
 """
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -48,6 +55,12 @@ SYSTEM_FIELDS = frozenset({"_etag", "_ts", "_rid", "_self", "_attachments", "_ls
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+
+MAX_DOCUMENT_BYTES = 2_000_000
+"""The largest document either adapter writes, as compact JSON (what the Cosmos SDK sends).
+Cosmos DB's item limit is 2 MB (docs: concepts-limits, "per-item limits"); read as decimal
+megabytes it holds whichever way Cosmos counts, with room for the ~200 bytes of system
+properties (`_rid`, `_self`, `_etag`, ...) it adds to each item."""
 
 DEFAULT_RETRY_DELAY = 1.0
 """Seconds to wait before retrying a transient store failure that gave no hint."""
@@ -96,6 +109,32 @@ class StoreMisconfigured(StoreError, PermanentError):
     """A store setting is missing or wrong, or a container does not match the design."""
 
     code = "Misconfigured"
+
+
+class DocumentTooLarge(StoreError, PermanentError):
+    """The document would be over `MAX_DOCUMENT_BYTES`; nothing was written."""
+
+    code = "TooLarge"
+
+    def __init__(self, message: str, *, size: int, container: str, id: str) -> None:
+        super().__init__(message, container=container, id=id)
+        self.size = size
+        self.limit = MAX_DOCUMENT_BYTES
+
+
+def check_size(container: str, body: Mapping[str, Any], partition_key: str, id: str) -> None:
+    """`DocumentTooLarge` when `body` is over the item limit; both adapters call it before
+    every write, so a document SQLite stores is one Cosmos DB stores too."""
+    size = len(json.dumps(body, separators=(",", ":")))  # ASCII by default: chars are bytes
+    if size > MAX_DOCUMENT_BYTES:
+        raise DocumentTooLarge(
+            f"{describe(container, partition_key, id)} would be {size:,} bytes, over the "
+            f"{MAX_DOCUMENT_BYTES:,}-byte limit of a stored document (Cosmos DB's 2 MB item "
+            "limit); nothing was written",
+            size=size,
+            container=container,
+            id=id,
+        )
 
 
 class ClosesOnExit:

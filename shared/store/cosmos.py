@@ -16,17 +16,22 @@ How the protocol maps onto Cosmos:
 - errors map to the store's: 404 NotFound, 409 Conflict, 412 PreconditionFailed,
   408/429/449/500/503 and connection failures StoreUnavailable (with the server's
   `x-ms-retry-after-ms`), anything else StoreError. Messages carry the status and the
-  service's first message line, never request headers or keys.
+  service's first message line, never request headers or keys;
+- a document over the item limit is `DocumentTooLarge` before it is sent (as on SQLite);
+- off a request path a call may take `timeout` (30 s) and the SDK retries throttling; on one
+  (`shared.store.waiting`) calls go through a second client that does not (a 429 is
+  `StoreUnavailable` at once), each bounded by what is left of the request's store budget.
 """
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
-from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy, PartitionKey, SSLConfiguration
+from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey, SSLConfiguration
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
 from shared.store.base import (
@@ -40,9 +45,11 @@ from shared.store.base import (
     StoreMisconfigured,
     StoreUnavailable,
     check_query,
+    check_size,
     describe,
 )
 from shared.store.containers import ContainerSpec, Layout, keys_of
+from shared.store.waiting import on_budget, spending, time_left
 
 BATCH_LIMIT = 100
 """Operations per transactional batch (Cosmos's limit)."""
@@ -50,6 +57,12 @@ BATCH_LIMIT = 100
 T = TypeVar("T")
 
 _TRANSIENT = frozenset({408, 429, 449, 500, 503})
+
+REQUEST_TIMEOUT = 2.0
+"""The per-attempt timeouts of the request-path client."""
+
+Options = dict[str, Any]
+"""Keyword arguments every SDK call of one store call gets (the budget's `timeout`)."""
 
 
 class CosmosStore(ClosesOnExit):
@@ -73,33 +86,44 @@ class CosmosStore(ClosesOnExit):
         self.endpoint = endpoint
         self.database_name = database
         self.layout = layout or Layout()
+        self._credential = credential
+        self._ca_bundle = ca_bundle
+        self._own_clients = client is None
         if client is None:
-            options: dict[str, Any] = {}
-            if ca_bundle is not None:
-                # Also makes the SDK verify a loopback endpoint, which it otherwise does not.
-                ssl = SSLConfiguration()
-                ssl.SSLCaCerts = ca_bundle
-                options["ssl_config"] = ssl
-            try:  # the client reads the account (its regions) right away
-                client = CosmosClient(
-                    endpoint,
-                    credential=credential,
-                    connection_timeout=timeout,
-                    read_timeout=timeout,
-                    timeout=timeout,
-                    retry_throttle_total=max_throttle_retries,
-                    retry_throttle_backoff_max=int(timeout),
-                    **options,
-                )
-            except CosmosHttpResponseError as error:
-                raise _mapped(error, f"cannot open Cosmos DB at '{endpoint}'") from error
-            except AzureError as error:
-                raise _unreachable(error, endpoint) from error
+            client = self._open_client(timeout=timeout, throttle_retries=max_throttle_retries)
         self._client = client
-        self._database: DatabaseProxy = client.get_database_client(database)
-        self._containers: dict[str, ContainerProxy] = {
-            spec.name: self._database.get_container_client(spec.name)
-            for spec in self.layout.containers
+        self._containers = self._proxies_of(client)
+        self._request_containers: dict[str, ContainerProxy] | None = None
+        self._request_client: CosmosClient | None = None
+        self._request_lock = threading.Lock()
+
+    def _open_client(self, *, timeout: float, throttle_retries: int) -> CosmosClient:
+        options: dict[str, Any] = {}
+        if self._ca_bundle is not None:
+            # Also makes the SDK verify a loopback endpoint, which it otherwise does not.
+            ssl = SSLConfiguration()
+            ssl.SSLCaCerts = self._ca_bundle
+            options["ssl_config"] = ssl
+        try:  # the client reads the account (its regions) right away
+            return CosmosClient(
+                self.endpoint,
+                credential=self._credential,
+                connection_timeout=timeout,
+                read_timeout=timeout,
+                timeout=timeout,
+                retry_throttle_total=throttle_retries,
+                retry_throttle_backoff_max=max(1, int(timeout)),
+                **options,
+            )
+        except CosmosHttpResponseError as error:
+            raise _mapped(error, f"cannot open Cosmos DB at '{self.endpoint}'") from error
+        except AzureError as error:
+            raise _unreachable(error, self.endpoint) from error
+
+    def _proxies_of(self, client: CosmosClient) -> dict[str, ContainerProxy]:
+        database = client.get_database_client(self.database_name)
+        return {
+            spec.name: database.get_container_client(spec.name) for spec in self.layout.containers
         }
 
     def ensure_containers(self) -> None:
@@ -128,11 +152,11 @@ class CosmosStore(ClosesOnExit):
         what = describe(container, partition_key, id)
         proxy = self._container(spec)
         return self._run(
-            what, container, id, lambda: proxy.read_item(id, partition_key=partition_key)
+            what, container, id, lambda o: proxy.read_item(id, partition_key=partition_key, **o)
         )
 
     def create(self, container: str, doc: Mapping[str, Any]) -> Document:
-        return self._write(container, doc, lambda proxy, body, id: proxy.create_item(body))
+        return self._write(container, doc, lambda proxy, body, id, o: proxy.create_item(body, **o))
 
     def upsert(
         self, container: str, doc: Mapping[str, Any], *, if_match: str | None = None
@@ -146,7 +170,7 @@ class CosmosStore(ClosesOnExit):
                     container=container,
                     id=error.id,
                 ) from error
-        return self._write(container, doc, lambda proxy, body, id: proxy.upsert_item(body))
+        return self._write(container, doc, lambda proxy, body, id, o: proxy.upsert_item(body, **o))
 
     def replace(
         self, container: str, doc: Mapping[str, Any], *, if_match: str | None = None
@@ -154,20 +178,24 @@ class CosmosStore(ClosesOnExit):
         return self._write(
             container,
             doc,
-            lambda proxy, body, id: proxy.replace_item(id, body, **_condition(if_match)),
+            lambda proxy, body, id, o: proxy.replace_item(id, body, **_condition(if_match), **o),
         )
 
     def _write(
         self,
         container: str,
         doc: Mapping[str, Any],
-        send: Callable[[ContainerProxy, dict[str, Any], str], Document],
+        send: Callable[[ContainerProxy, dict[str, Any], str, Options], Document],
     ) -> Document:
-        """One write of `doc` through `send(container proxy, body, id)`, errors translated."""
+        """One write of `doc` through `send(container proxy, body, id, options)`, errors
+        translated; a document over the item limit is refused before it is sent."""
         spec = self.layout.spec(container)
         body, pk, id = keys_of(spec, doc)
+        check_size(container, body, pk, id)
         proxy = self._container(spec)
-        return self._run(describe(container, pk, id), container, id, lambda: send(proxy, body, id))
+        return self._run(
+            describe(container, pk, id), container, id, lambda o: send(proxy, body, id, o)
+        )
 
     def delete(
         self, container: str, partition_key: str, id: str, *, if_match: str | None = None
@@ -178,7 +206,9 @@ class CosmosStore(ClosesOnExit):
             describe(container, partition_key, id),
             container,
             id,
-            lambda: proxy.delete_item(id, partition_key=partition_key, **_condition(if_match)),
+            lambda o: proxy.delete_item(
+                id, partition_key=partition_key, **_condition(if_match), **o
+            ),
         )
 
     def query(
@@ -216,14 +246,17 @@ class CosmosStore(ClosesOnExit):
             f"query of '{container}'",
             container,
             None,
-            lambda: [dict(item) for item in proxy.query_items(sql, parameters=parameters, **scope)],
+            lambda o: [
+                dict(item) for item in proxy.query_items(sql, parameters=parameters, **scope, **o)
+            ],
         )
 
     def upsert_many(self, container: str, docs: Iterable[Mapping[str, Any]]) -> list[Document]:
         spec = self.layout.spec(container)
         by_partition: dict[str, list[Document]] = {}
         for doc in docs:
-            body, pk, _ = keys_of(spec, doc)
+            body, pk, id = keys_of(spec, doc)
+            check_size(container, body, pk, id)  # all of them, before the first batch
             by_partition.setdefault(pk, []).append(body)
         stored: list[Document] = []
         for pk, bodies in by_partition.items():
@@ -234,6 +267,8 @@ class CosmosStore(ClosesOnExit):
 
     def close(self) -> None:
         self._client.close()
+        if self._request_client is not None:
+            self._request_client.close()
 
     def __repr__(self) -> str:
         return f"CosmosStore('{self.endpoint}', database='{self.database_name}')"
@@ -241,13 +276,29 @@ class CosmosStore(ClosesOnExit):
     # -- helpers -----------------------------------------------------------------------------
 
     def _container(self, spec: ContainerSpec) -> ContainerProxy:
+        """The container's proxy: through the request-path client on a request's budget (its
+        one-time opening, bounded by its own timeouts, is not charged to the budget)."""
+        if on_budget() and self._own_clients:
+            return self._request_proxies()[spec.name]
         return self._containers[spec.name]
+
+    def _request_proxies(self) -> dict[str, ContainerProxy]:
+        """The containers through a client that does not wait out throttling, opened at the
+        first call on a request path."""
+        with self._request_lock:
+            if self._request_containers is None:
+                client = self._open_client(timeout=REQUEST_TIMEOUT, throttle_retries=0)
+                self._request_client = client
+                self._request_containers = self._proxies_of(client)
+            return self._request_containers
 
     def _batch_upsert(self, spec: ContainerSpec, pk: str, bodies: list[Document]) -> list[Document]:
         operations = [("upsert", (body,)) for body in bodies]
         what = f"batch upsert of {len(bodies)} documents in '{spec.name}' (partition '{pk}')"
+        proxy = self._container(spec)
         try:
-            results = self._container(spec).execute_item_batch(operations, partition_key=pk)
+            with spending():
+                results = proxy.execute_item_batch(operations, partition_key=pk, **_options())
         except CosmosBatchOperationError as error:
             failed = error.operation_responses[error.error_index]
             status = int(failed.get("statusCode", error.status_code or 0))
@@ -260,14 +311,24 @@ class CosmosStore(ClosesOnExit):
             raise _unreachable(error, self.endpoint) from error
         return [dict(result["resourceBody"]) for result in results]
 
-    def _run(self, what: str, container: str, id: str | None, call: Callable[[], T]) -> T:
-        """Make one SDK call, turning its errors into store errors."""
+    def _run(self, what: str, container: str, id: str | None, call: Callable[[Options], T]) -> T:
+        """Make one SDK call, turning its errors into store errors; on a request path it
+        gives up when the request's store budget is spent."""
         try:
-            return call()
+            with spending():
+                return call(_options())
         except CosmosHttpResponseError as error:
             raise _mapped(error, what, container, id) from error
         except AzureError as error:
             raise _unreachable(error, self.endpoint) from error
+
+
+def _options() -> Options:
+    """The SDK's absolute `timeout` for a call on a request path (none elsewhere: the client's
+    own timeouts hold). The SDK reads 0 as no timeout, so a spent budget is 1 ms."""
+    if not on_budget():
+        return {}
+    return {"timeout": max(0.001, time_left(REQUEST_TIMEOUT))}
 
 
 def _condition(if_match: str | None) -> dict[str, Any]:

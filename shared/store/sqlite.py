@@ -10,7 +10,8 @@ for a writer.
 - Processes: every write runs in `BEGIN IMMEDIATE`, which takes the file's write lock before
   reading, so the ETag check and the write of a conditional write are one step even when
   several processes (devhost workers) share the file. A writer waits up to `busy_timeout`
-  seconds for the lock, then gets `StoreUnavailable`.
+  seconds for the lock (on a request path, at most what is left of the request's store
+  budget: `shared.store.waiting`), then gets `StoreUnavailable`.
 - TTL: an expired document is invisible to every read and query and counts as absent for
   create; expired rows are deleted lazily, at most once a minute per container, by writes.
   Time comes from `clock` (epoch seconds), so tests move it instead of sleeping.
@@ -37,9 +38,11 @@ from shared.store.base import (
     StoreMisconfigured,
     StoreUnavailable,
     check_query,
+    check_size,
     describe,
 )
 from shared.store.containers import ContainerSpec, Layout, keys_of
+from shared.store.waiting import spending, time_left
 
 PURGE_INTERVAL = 60.0
 """Seconds (of the store's clock) between two lazy purges of one container's expired rows."""
@@ -96,15 +99,16 @@ class SqliteStore(ClosesOnExit):
 
     def get(self, container: str, partition_key: str, id: str) -> Document:
         spec = self.layout.spec(container)
-        row = (
-            self._connection()
-            .execute(
-                f"SELECT body, etag, ts FROM documents"
-                f" WHERE container = ? AND pk = ? AND id = ? AND {_LIVE}",
-                (spec.name, partition_key, id, self.clock()),
+        with spending():
+            row = (
+                self._connection()
+                .execute(
+                    f"SELECT body, etag, ts FROM documents"
+                    f" WHERE container = ? AND pk = ? AND id = ? AND {_LIVE}",
+                    (spec.name, partition_key, id, self.clock()),
+                )
+                .fetchone()
             )
-            .fetchone()
-        )
         if row is None:
             raise NotFound(
                 f"{describe(container, partition_key, id)} not found",
@@ -116,6 +120,7 @@ class SqliteStore(ClosesOnExit):
     def create(self, container: str, doc: Mapping[str, Any]) -> Document:
         spec = self.layout.spec(container)
         body, pk, id = keys_of(spec, doc)
+        check_size(container, body, pk, id)
         with self._write(spec) as db:
             now = self.clock()
             if self._current(db, spec, pk, id, now) is not None:
@@ -147,6 +152,7 @@ class SqliteStore(ClosesOnExit):
         exists (else that error), and with `if_match` only over that version."""
         spec = self.layout.spec(container)
         body, pk, id = keys_of(spec, doc)
+        check_size(container, body, pk, id)
         with self._write(spec) as db:
             now = self.clock()
             if missing is not None:
@@ -193,7 +199,8 @@ class SqliteStore(ClosesOnExit):
         if limit is not None:
             sql.append("LIMIT ?")
             args.append(limit)
-        rows = self._connection().execute(" ".join(sql), args).fetchall()
+        with spending():
+            rows = self._connection().execute(" ".join(sql), args).fetchall()
         return [_document(row) for row in rows]
 
     def upsert_many(self, container: str, docs: Iterable[Mapping[str, Any]]) -> list[Document]:
@@ -201,6 +208,8 @@ class SqliteStore(ClosesOnExit):
         keyed = [keys_of(spec, doc) for doc in docs]
         if not keyed:
             return []
+        for body, pk, id in keyed:
+            check_size(container, body, pk, id)
         with self._write(spec) as db:
             now = self.clock()
             return [self._put(db, spec, body, pk, id, now) for body, pk, id in keyed]
@@ -218,8 +227,11 @@ class SqliteStore(ClosesOnExit):
     # -- helpers -----------------------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, waiting for locks as long as this call may."""
+        wait = time_left(self.busy_timeout)
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is not None:
+            self._wait_at_most(connection, wait)
             return connection
         with self._lock:
             if self._closed:
@@ -227,7 +239,7 @@ class SqliteStore(ClosesOnExit):
             try:
                 connection = sqlite3.connect(
                     self.path,
-                    timeout=self.busy_timeout,
+                    timeout=wait,
                     isolation_level=None,
                     check_same_thread=False,
                 )
@@ -237,16 +249,26 @@ class SqliteStore(ClosesOnExit):
                 raise _mapped(error, f"cannot open the SQLite store '{self.path}'") from error
             self._connections.append(connection)
         self._local.connection = connection
+        self._local.busy_ms = _milliseconds(wait)
         return connection
+
+    def _wait_at_most(self, connection: sqlite3.Connection, seconds: float) -> None:
+        """Set how long the connection waits for a lock (the busy timeout), when it changes:
+        the adapter's `busy_timeout`, or what is left of a request's store budget."""
+        wanted = _milliseconds(seconds)
+        if getattr(self._local, "busy_ms", None) != wanted:
+            connection.execute(f"PRAGMA busy_timeout = {wanted}")
+            self._local.busy_ms = wanted
 
     @contextmanager
     def _write(self, spec: ContainerSpec | None = None) -> Iterator[sqlite3.Connection]:
         """One write transaction that holds the file's write lock from its first read."""
-        db = self._connection()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise _mapped(error, f"cannot write to the SQLite store '{self.path}'") from error
+        with spending():  # waiting for the lock is what a request's budget bounds
+            db = self._connection()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise _mapped(error, f"cannot write to the SQLite store '{self.path}'") from error
         try:
             yield db
             if spec is not None:
@@ -331,6 +353,10 @@ def _effective_ttl(spec: ContainerSpec, body: Mapping[str, Any]) -> int | None:
     ttl = item if isinstance(item, int) and not isinstance(item, bool) and item != 0 else None
     ttl = spec.default_ttl if ttl is None else ttl
     return None if ttl < 0 else ttl
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(0, int(seconds * 1000))
 
 
 def _document(row: tuple[str, str, int]) -> Document:

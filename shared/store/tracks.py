@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
+from shared.ordering import BranchHead, Placed, Placement, PushedCommit, first_head, place
 from shared.store.containers import TRACKS
 from shared.store.record import Record, SafeId, _Repository
 from shared.times import UtcTime
@@ -27,6 +28,8 @@ class TrackRecord(Record):
     active_rollout_id: str | None = None
     spec_version: str = ""
     """Changes with every write of the spec (never with rollout bookkeeping): the API's ETag."""
+    head: BranchHead | None = None
+    """The newest push the track took for its branch (`shared.ordering`)."""
     updated_at: UtcTime
 
     @classmethod
@@ -34,8 +37,23 @@ class TrackRecord(Record):
         return cls(id=spec.name, spec=spec.to_wire(), spec_version=new_version(), updated_at=now)
 
     def with_spec(self, spec: TrackSpec) -> "TrackRecord":
-        """This track with a new spec (and so a new `spec_version`)."""
-        return self.model_copy(update={"spec": spec.to_wire(), "spec_version": new_version()})
+        """This track with a new spec (and so a new `spec_version`). A track that follows
+        another repository or branch from now on forgets the newest push of the old one."""
+        old = self.track_spec().source
+        moved = (old.url, old.branch) != (spec.source.url, spec.source.branch)
+        update: dict[str, Any] = {"spec": spec.to_wire(), "spec_version": new_version()}
+        if moved:
+            update["head"] = None
+        return self.model_copy(update=update)
+
+    def taking(self, push: PushedCommit) -> tuple["TrackRecord | None", Placed]:
+        """This track having taken `push` (None when it needs no write), and where the push
+        stood against the newest one it took."""
+        placed = place(self.head, push)
+        if placed.placement is not Placement.NEWER:
+            return None, placed
+        head = self.head.moved_to(push) if self.head else first_head(push)
+        return self.model_copy(update={"head": head}), placed
 
     def track_spec(self) -> TrackSpec:
         return TrackSpec.model_validate(self.spec)

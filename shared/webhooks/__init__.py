@@ -17,6 +17,7 @@ from shared.webhooks.errors import (
 )
 from shared.webhooks.flux import CLUSTER_ID_KEY, FluxEvent, parse_flux_event
 from shared.webhooks.globs import any_path_selected, compile_glob
+from shared.webhooks.limits import FLUX_BODY_LIMIT, GIT_BODY_LIMITS, git_body_limit
 from shared.webhooks.matching import paths_wanted, track_matches, track_wants
 from shared.webhooks.providers import PROVIDERS, parse_webhook, provider_name
 from shared.webhooks.refs import BRANCH_DELETED, NOT_A_BRANCH, TAG_PUSH
@@ -26,6 +27,8 @@ from shared.webhooks.urls import RepoUrlError, normalise_repo_url
 __all__ = [
     "BRANCH_DELETED",
     "CLUSTER_ID_KEY",
+    "FLUX_BODY_LIMIT",
+    "GIT_BODY_LIMITS",
     "NOT_A_BRANCH",
     "PROVIDERS",
     "TAG_PUSH",
@@ -44,6 +47,7 @@ __all__ = [
     "any_path_selected",
     "compile_glob",
     "derived_delivery_id",
+    "git_body_limit",
     "normalise_repo_url",
     "parse_flux_event",
     "parse_webhook",

@@ -20,6 +20,7 @@ from shared.webhooks.body import CamelPayloadModel, OptionalStrings, Strings, fi
 from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonObject, PushBody
 from shared.webhooks.refs import RefUpdate
 from shared.webhooks.signatures import basic_auth
+from shared.webhooks.times import dig, instant
 
 PROVIDER = "azuredevops"
 WHAT = "Azure DevOps git.push payload"
@@ -66,7 +67,8 @@ def _read_push(data: JsonObject) -> PushBody:
     resource = event.resource
     updates = [RefUpdate(u.name, u.old_object_id, u.new_object_id) for u in resource.ref_updates]
     pusher = first_name(resource.pushed_by)
-    return PushBody(resource.repository, updates, pusher, event_id=event.id)
+    pushed_at = instant(dig(data, "resource", "date"))
+    return PushBody(resource.repository, updates, pusher, event_id=event.id, pushed_at=pushed_at)
 
 
 AZURE_DEVOPS = GitProvider(

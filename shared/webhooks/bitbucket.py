@@ -30,6 +30,7 @@ from shared.webhooks.refs import (
 )
 from shared.webhooks.results import not_a_push
 from shared.webhooks.signatures import hmac_signature
+from shared.webhooks.times import commit_times, dig, listed
 
 PROVIDER = "bitbucket"
 WHAT = "Bitbucket push payload"
@@ -90,7 +91,14 @@ def _read_push(data: JsonObject) -> PushBody:
     pusher = first_name(payload.actor)
     updates = [_ref_update(change) for change in changes]
     branches = [_branch_moved(change) for change in changes]
-    return PushBody(_urls(payload.repository), updates, pusher, branches=branches)
+    heads = [
+        {"id": dig(c, "new", "target", "hash"), "date": dig(c, "new", "target", "date")}
+        for c in listed(dig(data, "push", "changes"))
+    ]
+    times = commit_times(heads, time_key="date")
+    return PushBody(
+        _urls(payload.repository), updates, pusher, branches=branches, commit_times=times
+    )
 
 
 def _urls(repo: _Repository) -> list[str | None]:
@@ -132,7 +140,7 @@ BITBUCKET = GitProvider(
         pings=("diagnostics:ping",),
         ignored={DATA_CENTER_PUSH: DATA_CENTER_IGNORED},
     ),
-    ids=DeliveryIds(logged=("X-Request-UUID",)),
+    ids=DeliveryIds(headers=("X-Request-UUID",)),
     read_push=_read_push,
     repository_loc="repository.links.html.href",
     ref_list="ref changes",

@@ -5,23 +5,20 @@ it names the event and the delivery id, how its push payload reads as a `PushBod
 `read_delivery` does the rest in one order for all:
 
 1. authenticate over the raw body (`SignatureError`, `WebhookConfigError`) before reading it;
-2. read the event type and the delivery id from the headers (`PayloadError` when malformed);
+2. read the event type from the headers (`PayloadError` when malformed);
 3. decode the body (`PayloadError`), then answer pings and ignore events that are not pushes;
-4. read the push, turn each branch move into a `Push` sharing one delivery id, and ignore
-   tags, deletions and other refs.
+4. read the push, turn each branch move into a `Push` sharing one delivery id (derived from
+   the signed body; the provider's own id is only the request id, for logs), and ignore tags,
+   deletions and other refs.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from shared.webhooks.body import load_json_object
-from shared.webhooks.delivery_ids import (
-    delivery_header,
-    delivery_value,
-    derived_delivery_id,
-    request_header,
-)
+from shared.webhooks.delivery_ids import derived_delivery_id, plausible_id, request_header
 from shared.webhooks.errors import payload_error
 from shared.webhooks.headers import Headers, event_header
 from shared.webhooks.refs import BranchMove, RefUpdate, branch_moved
@@ -45,7 +42,12 @@ class PushBody:
     """What each ref update means, when the provider says it its own way (Bitbucket names
     ref types); by default `branch_moved` of each of `refs`."""
     event_id: str | None = None
-    """The delivery id the body carries (`DeliveryIds.in_body`), not yet checked."""
+    """The provider's id for the delivery when the body carries it (`DeliveryIds.in_body`)."""
+    pushed_at: datetime | None = None
+    """When the provider says the push happened, if it does (`shared.webhooks.times`)."""
+    commit_times: Mapping[str, datetime] = field(default_factory=dict)
+    """When pushed commits were made, by commit id: the head's time places a push whose
+    provider gives no push time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +66,14 @@ class Events:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryIds:
-    """Where a provider puts its ids; without a kept one, the id is derived from the body."""
+    """Where a provider puts its own id for a delivery. It is a hint, for logs: deliveries are
+    deduplicated on an id derived from the signed body, since a header can be changed or left
+    out by whoever replays a captured body."""
 
-    kept: tuple[str, ...] = ()
-    """Headers holding an id the provider keeps across retries: the one to dedupe on."""
-    logged: tuple[str, ...] = ()
-    """Headers holding the request's id, for logs; none: the kept id."""
+    headers: tuple[str, ...] = ()
+    """Headers holding the provider's id for the delivery (the first present)."""
     in_body: str | None = None
-    """Where the body carries the kept id instead (`PushBody.event_id`)."""
+    """Where the body carries it instead (`PushBody.event_id`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,7 +106,6 @@ def read_delivery(
     provider.authenticate(headers, body, secret_keys(provider.name, secrets))
     what, events = provider.what, provider.events
     event = event_header(what, headers, *events.headers) if events.headers else ""
-    delivery = delivery_header(what, headers, *provider.ids.kept)
     data = load_json_object(what, headers, body)
     if events.in_body is not None:
         event = events.in_body(event, data)
@@ -112,12 +113,10 @@ def read_delivery(
         return Ping(provider.name)
     if event != events.push:
         return Ignored(events.ignored.get(event) or not_a_push(event), provider.name)
-    return _pushes(provider, headers, provider.read_push(data), delivery)
+    return _pushes(provider, headers, provider.read_push(data))
 
 
-def _pushes(
-    provider: GitProvider, headers: Headers, push: PushBody, delivery: str | None
-) -> WebhookResult:
+def _pushes(provider: GitProvider, headers: Headers, push: PushBody) -> WebhookResult:
     moves = push.branches if push.branches is not None else [branch_moved(r) for r in push.refs]
     branches = [move for move in moves if isinstance(move, BranchMove)]
     reasons = [move for move in moves if isinstance(move, str)]
@@ -128,7 +127,8 @@ def _pushes(
         raise payload_error(
             provider.what, provider.repository_loc, "missing", "the payload gives no repository URL"
         )
-    delivery, request_id = _delivery_ids(provider, headers, push, urls, delivery)
+    delivery = derived_delivery_id(provider.name, urls, push.refs, push.pushed_at)
+    request_id = request_header(headers, *provider.ids.headers) or plausible_id(push.event_id)
     pushes = tuple(
         Push(
             provider=provider.name,
@@ -140,6 +140,7 @@ def _pushes(
             pusher=push.pusher,
             previous_commit=move.previous,
             request_id=request_id,
+            pushed_at=push.pushed_at or push.commit_times.get(move.commit.lower()),
         )
         for move in branches
     )
@@ -148,23 +149,6 @@ def _pushes(
     if pushes:
         return Pushes(provider.name, delivery, pushes)
     return Ignored(reasons[0] if reasons else f"no {provider.ref_list}", provider.name)
-
-
-def _delivery_ids(
-    provider: GitProvider,
-    headers: Headers,
-    push: PushBody,
-    urls: tuple[str, ...],
-    kept: str | None,
-) -> tuple[str, str | None]:
-    """`(delivery_id, request_id)`: the id the provider kept (header or body) or one derived."""
-    ids = provider.ids
-    if ids.in_body is not None:
-        kept = kept or delivery_value(provider.what, ids.in_body, push.event_id)
-    request_id = request_header(headers, *ids.logged) if ids.logged else kept
-    if kept:
-        return kept, request_id
-    return derived_delivery_id(provider.name, urls, push.refs), request_id
 
 
 def _unique(values: Iterable[str | None]) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonO
 from shared.webhooks.headers import Headers
 from shared.webhooks.refs import RefUpdate
 from shared.webhooks.signatures import verify_hmac
+from shared.webhooks.times import commit_times, dig, listed
 
 PROVIDER = "gitea"
 WHAT = "Gitea push payload"
@@ -73,7 +74,8 @@ def _read_push(data: JsonObject) -> PushBody:
     pusher = first_name(payload.pusher or payload.sender)
     update = RefUpdate(payload.ref, payload.before, payload.after)
     changed = counted_changes(payload.before, payload.commits, payload.total_commits)
-    return PushBody(payload.repository, [update], pusher, changed)
+    heads = [dig(data, "head_commit"), *listed(dig(data, "commits"))]
+    return PushBody(payload.repository, [update], pusher, changed, commit_times=commit_times(heads))
 
 
 GITEA = GitProvider(
@@ -81,7 +83,7 @@ GITEA = GitProvider(
     what=WHAT,
     authenticate=_verify,
     events=Events("push", headers=EVENT_HEADERS),
-    ids=DeliveryIds(logged=DELIVERY_HEADERS),
+    ids=DeliveryIds(headers=DELIVERY_HEADERS),
     read_push=_read_push,
     repository_loc="repository",
 )

@@ -5,7 +5,8 @@
   of a hook that has a secret, so a request carrying only SHA-1 is a downgrade, not GitHub.
 - Events (`X-GitHub-Event`): `ping` → `Ping`; `push` → `Push` unless it moves a tag, deletes
   a branch or updates a ref outside `refs/heads/`; anything else is ignored.
-- Delivery id: `X-GitHub-Delivery`, which GitHub keeps when a delivery is redelivered.
+- Delivery id: derived from the body, which includes `repository.pushed_at` (so a new push of
+  the same commits differs from a replay); `X-GitHub-Delivery` is kept for the logs.
 - Changed files: the union of `added`/`modified`/`removed` over `commits`, unless the list may
   be incomplete: a new branch, a forced push, no commits listed, or 20 or more commits (GitHub
   documents caps on the list and gives no total).
@@ -19,6 +20,7 @@ from shared.webhooks.commits import CommitFiles, changed_files
 from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonObject, PushBody
 from shared.webhooks.refs import ZERO_SHA, RefUpdate, previous
 from shared.webhooks.signatures import hmac_signature
+from shared.webhooks.times import commit_times, dig, instant, listed
 
 PROVIDER = "github"
 WHAT = "GitHub push payload"
@@ -57,7 +59,14 @@ def _read_push(data: JsonObject) -> PushBody:
     pusher = first_name([*(payload.pusher or ()), *(payload.sender or ())])
     after = ZERO_SHA if payload.deleted else payload.after  # `deleted`: the ref moved to no commit
     update = RefUpdate(payload.ref, payload.before, after)
-    return PushBody(payload.repository, [update], pusher, _changed_paths(payload))
+    return PushBody(
+        payload.repository,
+        [update],
+        pusher,
+        _changed_paths(payload),
+        pushed_at=instant(dig(data, "repository", "pushed_at")),
+        commit_times=commit_times([dig(data, "head_commit"), *listed(dig(data, "commits"))]),
+    )
 
 
 def _changed_paths(payload: _PushPayload) -> frozenset[str] | None:
@@ -74,7 +83,7 @@ GITHUB = GitProvider(
     what=WHAT,
     authenticate=hmac_signature(SIGNATURE_HEADER),
     events=Events("push", headers=("X-GitHub-Event",), pings=("ping",)),
-    ids=DeliveryIds(kept=("X-GitHub-Delivery",)),
+    ids=DeliveryIds(headers=("X-GitHub-Delivery",)),
     read_push=_read_push,
     repository_loc="repository",
 )

@@ -20,6 +20,7 @@ from shared.webhooks.commits import CommitFiles, counted_changes
 from shared.webhooks.git_delivery import DeliveryIds, Events, GitProvider, JsonObject, PushBody
 from shared.webhooks.refs import TAG_PUSH, RefUpdate
 from shared.webhooks.signatures import shared_token
+from shared.webhooks.times import commit_times, dig
 
 PROVIDER = "gitlab"
 WHAT = "GitLab push payload"
@@ -70,7 +71,9 @@ def _read_push(data: JsonObject) -> PushBody:
     urls = [*(payload.project or ()), *(payload.repository or ())]
     update = RefUpdate(payload.ref, payload.before, payload.after)
     changed = counted_changes(payload.before, payload.commits, payload.total_commits_count)
-    return PushBody(urls, [update], payload.user_username or payload.user_name, changed)
+    pusher = payload.user_username or payload.user_name
+    times = commit_times(dig(data, "commits"))
+    return PushBody(urls, [update], pusher, changed, commit_times=times)
 
 
 GITLAB = GitProvider(
@@ -83,7 +86,7 @@ GITLAB = GitProvider(
         in_body=_system_hook_event,
         ignored={TAG_PUSH_HOOK: TAG_PUSH},
     ),
-    ids=DeliveryIds(kept=("Idempotency-Key", EVENT_UUID_HEADER), logged=(EVENT_UUID_HEADER,)),
+    ids=DeliveryIds(headers=(EVENT_UUID_HEADER, "Idempotency-Key")),
     read_push=_read_push,
     repository_loc="project",
 )

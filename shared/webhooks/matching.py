@@ -1,6 +1,7 @@
 """Which tracks a push feeds: same repository (by canonical URL), same branch, a wanted path."""
 
 from shared.trackspec import Source
+from shared.webhooks.errors import shortened
 from shared.webhooks.globs import any_path_selected
 from shared.webhooks.results import Push
 from shared.webhooks.urls import RepoUrlError, normalise_repo_url
@@ -33,3 +34,9 @@ def paths_wanted(source: Source, push: Push) -> bool:
 def track_wants(source: Source, push: Push) -> bool:
     """`track_matches` and `paths_wanted`: the push should roll out on this track."""
     return track_matches(source, push) and paths_wanted(source, push)
+
+
+def not_followed(branch: str) -> str:
+    """The ignore reason for a push of a followed repository's branch that no track follows;
+    the branch is cut, so that no payload makes the answer long."""
+    return f"branch '{shortened(branch, 100)}' is not followed by any track"

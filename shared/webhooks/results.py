@@ -13,11 +13,10 @@ Refusals are the exceptions in `shared.webhooks.errors`.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.revision import Revision
-from shared.webhooks.delivery_ids import derived_delivery_id
 from shared.webhooks.errors import shortened
-from shared.webhooks.refs import ZERO_SHA, branch_ref
 from shared.webhooks.urls import repository_keys
 
 
@@ -48,8 +47,8 @@ class Push:
     `repository_urls` holds every URL the payload gives for the repository (https clone, ssh,
     web page), as sent. `changed_paths` is the set of files the pushed commits touched, or None
     when the payload does not list them all (then path filters must let the push through).
-    `delivery_id` is the id to dedupe on (see docs/webhooks.md for where each provider's comes
-    from); `request_id` is the provider's id for this HTTP request, for logs.
+    `delivery_id` is the id to dedupe on, derived from the signed body (docs/webhooks.md);
+    `request_id` is the provider's own id for the delivery, for logs.
     """
 
     provider: str
@@ -61,6 +60,10 @@ class Push:
     pusher: str | None
     previous_commit: str | None
     request_id: str | None = None
+    pushed_at: datetime | None = None
+    """When the push happened: the provider's push time, else its head commit's time; None
+    when the payload gives neither. It places the push among its branch's pushes when the
+    chain of commits cannot (`shared.ordering`)."""
 
     @property
     def revision(self) -> Revision:
@@ -71,15 +74,6 @@ class Push:
     def repository_keys(self) -> frozenset[str]:
         """The canonical `host/path` keys of the repository URLs that can be normalised."""
         return repository_keys(self.repository_urls)
-
-    @property
-    def content_id(self) -> str:
-        """An id derived only from the signed body: provider, repository, branch, before..after."""
-        return derived_delivery_id(
-            self.provider,
-            self.repository_urls,
-            [(branch_ref(self.branch), self.previous_commit or ZERO_SHA, self.commit)],
-        )
 
 
 @dataclass(frozen=True, slots=True)

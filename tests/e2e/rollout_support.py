@@ -26,7 +26,7 @@ from shared.states import RolloutState
 from shared.store import Records, RolloutRecord, TrackRecord, open_store
 from shared.times import utc_now
 from shared.trackspec import validate_track_spec
-from tests.support import eventually
+from tests.support import eventually, secret, secret_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -169,18 +169,26 @@ class Stack:
         )
 
 
-WEBHOOK_SECRET = "webhook-secret-for-tests"
-FLUX_KEY = "flux-key-for-tests"
+WEBHOOK_SECRET = secret("ARCWAVE_WEBHOOK_SECRET", "webhook-secret-for-tests")
+FLUX_KEY = secret("ARCWAVE_FLUX_HMAC_KEY", "flux-key-for-tests")
 
 
 def github_push(
-    commit: str, *, branch: str = "main", previous: str = GOOD, files: list[str] | None = None
+    commit: str,
+    *,
+    branch: str = "main",
+    previous: str = GOOD,
+    files: list[str] | None = None,
+    pushed_at: int | None = None,
 ) -> dict[str, Any]:
-    """A GitHub push to the demo repository, shaped as GitHub sends it."""
+    """A GitHub push to the demo repository, shaped as GitHub sends it; `pushed_at` is
+    GitHub's own time of the push (epoch seconds)."""
     payload = json.loads((ROOT / "tests/payloads/github-push-new-branch.json").read_text())
     payload.update(
         ref=f"refs/heads/{branch}", before=previous, after=commit, created=False, forced=False
     )
+    if pushed_at is not None:
+        payload["repository"]["pushed_at"] = pushed_at
     payload["repository"].update(
         clone_url="https://github.com/contoso/fleet-config.git",
         ssh_url="git@github.com:contoso/fleet-config.git",
@@ -209,6 +217,9 @@ def running_stack(
     tmp: Path, *, env: dict[str, str] | None = None, **scenario_overrides: Any
 ) -> Iterator[Stack]:
     db = tmp / "arcwave.db"
+    vault = scenario_overrides.get("keyVault", {}).get("secrets", {})
+    for name, value in vault.items():
+        secret(f"Key Vault secret {name}", value)
     with Emulator(scenario(**scenario_overrides), tls_dir=tmp / "tls") as emulator:
         settings = Settings(
             arm_endpoint=emulator.endpoint,
@@ -217,19 +228,22 @@ def running_stack(
             store=StoreSettings(kind="sqlite", sqlite_path=db),
         )
         records = Records(open_store(settings))
-        settings_env = {
-            "ARCWAVE_TASK_HUB": "arcwave",
-            "ARCWAVE_STORE": f"sqlite:///{db}",
-            "ARCWAVE_ARM_ENDPOINT": emulator.endpoint,
-            "ARCWAVE_ARM_CA_BUNDLE": str(emulator.cert_path),
-            "ARCWAVE_CREDENTIAL": "emulator",
-            "ARCWAVE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "ARCWAVE_FLUX_HMAC_KEY": FLUX_KEY,
-            "ARCWAVE_POLL_SECONDS": "0.5",
-            "ARCWAVE_KEYVAULT_URL": emulator.vault_url,
-            **(env or {}),
-        }
+        settings_env = secret_settings(
+            {
+                "ARCWAVE_TASK_HUB": "arcwave",
+                "ARCWAVE_STORE": f"sqlite:///{db}",
+                "ARCWAVE_ARM_ENDPOINT": emulator.endpoint,
+                "ARCWAVE_ARM_CA_BUNDLE": str(emulator.cert_path),
+                "ARCWAVE_CREDENTIAL": "emulator",
+                "ARCWAVE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "ARCWAVE_FLUX_HMAC_KEY": FLUX_KEY,
+                "ARCWAVE_POLL_SECONDS": "0.5",
+                "ARCWAVE_KEYVAULT_URL": emulator.vault_url,
+                **(env or {}),
+            }
+        )
         with DevHost(ROOT, state_dir=tmp / "devhost", env=settings_env) as host:
+            secret("devhost function key", host.function_key)
             yield Stack(host=host, emulator=emulator, records=records)
 
 

@@ -2,6 +2,8 @@
 devhost from the real function app, with the emulator as Azure."""
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from rollout_support import (
 )
 
 from shared.states import RolloutState
+from shared.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.e2e
 
@@ -159,3 +162,106 @@ def test_a_queued_rollout_can_be_paused_and_resumed(tmp_path: Path) -> None:
         assert api(stack, "POST", f"rollouts/{queued['rolloutId']}/pause")[0] == 202
         code, body = api(stack, "POST", f"rollouts/{queued['rolloutId']}/resume")
         assert code == 202, body
+
+
+# -- hostile input ------------------------------------------------------------------------
+
+ALIAS_BOMB = "\n".join(
+    ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    + ["name: baseline"]
+).encode()
+"""447 bytes that a YAML reader following aliases expands into 10 million strings."""
+
+
+def send(
+    stack: Stack, method: str, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes, float]:
+    """One raw request: status, headers, body and how long it took, measured outside."""
+    started = time.perf_counter()
+    code, answer_headers, payload = stack.host.raw(method, path, data=body, headers=headers)
+    return code, answer_headers, payload, time.perf_counter() - started
+
+
+def keyed(content_type: str = "application/json") -> dict[str, str]:
+    return {"Content-Type": content_type}
+
+
+def over_the_store_limit() -> bytes:
+    """A spec under the 256 KiB body cap that, with every default filled in, is a document
+    over the store's 2 MB limit: thousands of kustomizations written as `"kN": {}`."""
+    spec = track_spec()
+    spec["configuration"]["kustomizations"] = {f"k{i}": {} for i in range(19_000)}
+    return json.dumps(spec, separators=(",", ":")).encode()
+
+
+def test_hostile_bodies_get_small_4xx_answers_and_no_traceback(stack: Stack) -> None:
+    register(stack)
+    key = f"?code={stack.host.function_key}"
+    track = f"/api/tracks/baseline{key}"
+
+    code, _, payload, took = send(stack, "PUT", track, ALIAS_BOMB, keyed("application/yaml"))
+    print(f"alias bomb: {code} in {took * 1000:.1f} ms, {len(payload)} bytes")
+    assert code == 400 and len(payload) < 16 * 1024
+    assert json.loads(payload)["errors"][0]["type"] == "yaml_alias"
+
+    for deep in (b"[" * 10_000 + b"]" * 10_000, b"waves:\n" + b"- " * 200 + b"x\n"):
+        code, _, payload, _ = send(stack, "PUT", track, deep, keyed("application/yaml"))
+        assert code == 400, payload
+        assert json.loads(payload)["errors"][0]["type"] == "too_deep"
+    deep_json = b"[" * 3000 + b"]" * 3000  # within the 8 KiB cap, past Python's recursion
+    code, _, payload, _ = send(stack, "POST", f"/api/tracks/baseline/rollouts{key}", deep_json)
+    assert code == 400 and json.loads(payload)["errors"][0]["type"] == "too_deep"
+
+    code, _, payload, _ = send(stack, "PUT", track, b" " * (256 * 1024 + 1), keyed())
+    assert code == 413 and json.loads(payload)["limit"] == 256 * 1024
+    assert "256 KiB" in json.loads(payload)["error"]
+    reason = json.dumps({"revision": GOOD, "reason": "x" * 9000}).encode()
+    code, _, payload, _ = send(stack, "POST", f"/api/tracks/baseline/rollouts{key}", reason)
+    assert code == 413 and json.loads(payload)["limit"] == 8 * 1024
+    for path, limit in (("/api/hooks/bitbucket", 256 * 1024), ("/api/flux/events", 256 * 1024)):
+        code, _, payload, _ = send(stack, "POST", path, b"{" + b" " * limit + b"}", keyed())
+        assert code == 413 and json.loads(payload)["limit"] == limit, path
+    big = b" " * (25 * 1024 * 1024 + 1)
+    code, _, payload, _ = send(stack, "POST", "/api/hooks/github", big, keyed())
+    assert code == 413 and "25 MiB" in json.loads(payload)["error"]
+
+    spec = over_the_store_limit()
+    assert len(spec) < 256 * 1024
+    code, _, payload, _ = send(stack, "PUT", track, spec, keyed())
+    assert code == 413, payload
+    assert "too large to store" in json.loads(payload)["error"]
+    stored = api(stack, "GET", "tracks/baseline")[1]["spec"]["configuration"]
+    assert list(stored["kustomizations"]) == ["infra"]  # nothing was written
+
+    output = stack.host.output()
+    assert "Traceback" not in output and "RecursionError" not in output
+    assert "internal error" not in output and "outcome=Failed" not in output  # no 500
+
+
+def test_a_locked_store_answers_503_with_retry_after_within_seconds(stack: Stack) -> None:
+    register(stack)
+    store = stack.records.store
+    assert isinstance(store, SqliteStore)
+    holder = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        body = json.dumps(track_spec()).encode()
+        path = f"/api/tracks/baseline?code={stack.host.function_key}"
+        code, headers, payload, took = send(stack, "PUT", path, body, keyed())
+        print(f"locked store: PUT answered {code} in {took:.2f} s")
+        assert code == 503, payload
+        assert int(headers["Retry-After"]) >= 1
+        assert took < 10.0  # generous: the request's store budget is 1.5 s, not 30 s
+        push = json.dumps(github_push(GOOD)).encode()
+        code, headers, _, took = send(
+            stack, "POST", "/api/hooks/github", push, signed_github(push, "locked-1")
+        )
+        print(f"locked store: webhook answered {code} in {took:.2f} s")
+        assert code == 503 and "Retry-After" in headers
+        assert took < 10.0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert api(stack, "PUT", "tracks/baseline", track_spec())[0] == 200
+    assert "Traceback" not in stack.host.output()

@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 from rollout_support import GOOD, GOOD2, Stack, running_stack, track_spec
 
-from tests.support import Topic, eventually
+from tests.support import Topic, eventually, secret
 
 pytestmark = pytest.mark.e2e
 
 PRIVATE = "ssh://git@ssh.dev.azure.com/v3/contoso/fleet/fleet-config"
-KEY = (
+KEY = secret(
+    "Key Vault secret fleet-ssh-key",
     "-----BEGIN OPENSSH PRIVATE KEY-----\n"
     "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
-    "-----END OPENSSH PRIVATE KEY-----\n"
+    "-----END OPENSSH PRIVATE KEY-----\n",
 )
 SSH_SOURCE = {
     "url": PRIVATE,

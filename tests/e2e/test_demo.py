@@ -14,6 +14,16 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "2b7e0c1"
 BAD = "bad0c1f"
+LOG_LINES = 200
+"""The most lines the demo may log at the default level. It logs devhost's banner (a line per
+function, ~31), one line per recorded decision (21 over its two rollouts) and a few lines once
+(the runtime starting, the track created, each push handed over): ~60. The bound leaves room
+for more waves, a few warnings and a longer banner, never for a line per poll (~100 window
+steps), per invocation (~770) or per HTTP call to Azure (the SDK's ~1,000 multi-line records),
+which made the demo log over 11,000 lines."""
+OTHER_LINES = 20
+"""Of those, the lines that are neither the banner nor a decision: once-only lines and
+problems; a line per poll or per cluster would pass it."""
 
 
 def demo(*args: str, timeout: float) -> tuple[int, str]:
@@ -54,8 +64,14 @@ def test_the_demo_rolls_out_a_good_commit_and_rolls_back_a_bad_one(tmp_path: Pat
     assert "API: http://127.0.0.1:" in out
     assert "function key: " in out
     assert "demo passed in " in out
-    assert (state / "logs" / "devhost.log").exists()
-    assert (state / "logs" / "emulator.log").exists()
+    devhost = (state / "logs" / "devhost.log").read_text().splitlines()
+    emulator = (state / "logs" / "emulator.log").read_text().splitlines()
+    assert len(devhost) < LOG_LINES, "\n".join(devhost[-60:])
+    assert len(emulator) < OTHER_LINES, "\n".join(emulator[-60:])
+    decisions = [line for line in devhost if " decision rollout=" in line]
+    assert len(decisions) >= 20, "each recorded step of both rollouts logs its line"
+    others = [line for line in devhost if not line.startswith("devhost:") and line not in decisions]
+    assert len(others) < OTHER_LINES, "\n".join(others)
 
 
 def test_a_foreign_state_folder_is_refused(tmp_path: Path) -> None:

@@ -176,3 +176,61 @@ def drift_canary_without_event(stack: Stack) -> None:
         "baseline",
         {"gitRepository": {"repositoryRef": {"branch": "main", "commit": OTHER}}},
     )
+
+
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"
+
+
+def published(name: str) -> dict[str, Any]:
+    body = json.loads((PAYLOADS / name).read_text())
+    return dict(body[0] if isinstance(body, list) else body)
+
+
+def malformed_events() -> list[tuple[str, dict[str, Any]]]:
+    """The published events, mutated the ways a publisher could get them wrong."""
+    write = published("eventgrid-resources-resourcewritesuccess.eventgridschema.json")
+    image = published("eventgrid-acr-imagepushed.eventgridschema.json")
+    cases: list[tuple[str, dict[str, Any]]] = []
+    for function, event, path, value in [
+        ("on_arm_event", write, ("data",), "not an object"),
+        ("on_arm_event", write, ("data",), [1, 2, 3]),
+        ("on_arm_event", write, ("data", "resourceUri"), 42),
+        ("on_arm_event", write, ("data", "resourceUri"), {"nested": ["x"]}),
+        ("on_arm_event", write, ("data", "claims"), {"big": "x" * (1024 * 1024)}),
+        ("on_acr_event", image, ("data", "target"), ["not", "an", "object"]),
+        ("on_acr_event", image, ("data", "target", "tag"), 7),
+        ("on_acr_event", image, ("data", "target", "digest"), "sha256:not-hex"),
+        ("on_acr_event", image, ("data", "request"), "demo.azurecr.io"),
+    ]:
+        changed = json.loads(json.dumps(event))
+        changed["id"] = f"malformed-{uuid.uuid4()}"
+        target = changed
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+        cases.append((function, changed))
+    return cases
+
+
+def test_malformed_events_are_acknowledged_logged_once_and_change_nothing(
+    tmp_path: Path,
+) -> None:
+    with running_stack(tmp_path) as stack:
+        stack.register()
+        cases = malformed_events()
+        for function, event in cases:
+            code, _ = stack.host.request(
+                "POST",
+                f"/runtime/webhooks/eventgrid?functionName={function}",
+                raw=json.dumps([event]).encode(),
+                headers={"Content-Type": "application/json", "aeg-event-type": "Notification"},
+            )
+            assert code in (200, 202), (code, function, event["id"])  # acknowledged: no retry
+        output = stack.host.output()
+        for function, event in cases:
+            lines = [line for line in output.splitlines() if event["id"] in line]
+            assert len(lines) == 1, lines
+            assert "WARNING" in lines[0] and "malformed" in lines[0] and function in lines[0]
+        assert f"malformed_events={sum(f == 'on_arm_event' for f, _ in cases)}" in output
+        assert "Traceback" not in output
+        assert stack.records.rollouts.list() == [] and stack.writes() == []

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fuzz_support import assert_host_alive
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rollout_support import GOOD, Stack, github_push, running_stack, signed_github
@@ -35,6 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
         assert running.records.rollouts.list() == [], "hostile input started a rollout"
         assert running.writes() == []
+        assert_host_alive(running)
 
 
 def status(
@@ -96,6 +98,45 @@ def test_operator_api_with_any_body(stack: Stack, route: tuple[str, str], body: 
     assert code < 500
     if method == "PUT" and code in (200, 201):
         pytest.fail(f"a random body was accepted as a track spec: {body!r}")
+
+
+def nested(depth: int, style: str) -> bytes:
+    """A body nesting `depth` levels: JSON lists, YAML flow or block lists, or mappings."""
+    if style == "json":
+        return b"[" * depth + b"]" * depth
+    if style == "block":
+        return b"waves:\n" + b"- " * depth + b"x\n"
+    return b"".join(b"  " * i + f"k{i}:\n".encode() for i in range(depth)) + b"  " * depth + b"v"
+
+
+@FUZZ
+@given(
+    depth=st.integers(min_value=0, max_value=3000),
+    style=st.sampled_from(["json", "block", "mapping"]),
+    route=st.sampled_from(["tracks/new-one", "tracks/baseline/rollouts", "rollouts/none/abort"]),
+)
+def test_deeply_nested_bodies(stack: Stack, depth: int, style: str, route: str) -> None:
+    method = "PUT" if route.startswith("tracks/new") else "POST"
+    code, body = stack.host.request(
+        method, f"/api/{route}", raw=nested(depth, style), headers=keyed(stack)
+    )
+    assert code in (400, 404, 409, 413), (code, body)
+    assert len(json.dumps(body)) < 16 * 1024
+
+
+@FUZZ
+@given(
+    anchors=st.integers(min_value=1, max_value=8),
+    fan=st.integers(min_value=1, max_value=12),
+)
+def test_yaml_aliases_anywhere(stack: Stack, anchors: int, fan: int) -> None:
+    lines = ["a0: &a0 [x]"] + [
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]" for i in range(1, anchors)
+    ]
+    text = "\n".join([*lines, "name: new-one"]).encode()
+    code, body = stack.host.request("PUT", "/api/tracks/new-one", raw=text, headers=keyed(stack))
+    assert code == 400 and body["errors"][0]["type"] == "yaml_alias"
+    assert len(json.dumps(body)) < 16 * 1024
 
 
 @FUZZ

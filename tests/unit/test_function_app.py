@@ -142,7 +142,7 @@ def test_local_tools_stay_out_of_the_deployed_package(folder: str) -> None:
 def test_runtime_requirements_are_pinned() -> None:
     lines = [
         line
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        for line in (ROOT / "requirements.in").read_text().splitlines()
         if line and not line.startswith("#")
     ]
     assert lines and all("==" in line for line in lines)

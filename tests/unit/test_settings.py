@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import CredentialKind, Settings, SettingsError
+from shared.settings import CredentialKind, LogLevel, Settings, SettingsError
 
 
 def env(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -20,6 +20,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.store.sqlite_path == tmp_path / "arcwave.db"
     assert not settings.publishing
     assert settings.webhook_secret("github") is None
+    assert settings.sdk_log_level is LogLevel.WARNING
 
 
 def test_emulator_settings(tmp_path: Path) -> None:
@@ -111,6 +112,10 @@ def test_secrets_never_show_in_reprs(tmp_path: Path) -> None:
         ({"ARCWAVE_RETRY_FIRST_SECONDS": "-1"}, "must be more than zero"),
         ({"ARCWAVE_KEYVAULT_URL": "kv.vault.azure.net"}, "ARCWAVE_KEYVAULT_URL"),
         (
+            {"ARCWAVE_SDK_LOG_LEVEL": "loud"},
+            "ARCWAVE_SDK_LOG_LEVEL='loud': use 'DEBUG', 'INFO', 'WARNING' or 'ERROR'",
+        ),
+        (
             {"ARCWAVE_WEBHOOK_SECRET": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/x)"},
             "ARCWAVE_WEBHOOK_SECRET holds an unresolved Key Vault reference",
         ),
@@ -138,3 +143,8 @@ def test_every_setting_the_app_reads_is_in_the_settings_doc_and_no_other() -> No
 def test_a_good_poll_interval_is_taken_as_given(tmp_path: Path) -> None:
     assert Settings.from_env(env(tmp_path, ARCWAVE_POLL_SECONDS="0.2")).poll_seconds == 0.2
     assert Settings.from_env(env(tmp_path)).poll_seconds == 10.0
+
+
+def test_the_sdk_log_level_is_taken_in_any_case(tmp_path: Path) -> None:
+    settings = Settings.from_env(env(tmp_path, ARCWAVE_SDK_LOG_LEVEL=" debug "))
+    assert settings.sdk_log_level is LogLevel.DEBUG

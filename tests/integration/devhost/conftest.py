@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from devhost.testing import DevHost
+from tests.support import secret
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "durable_features"
 LOCAL_SETTINGS = {
@@ -45,12 +46,17 @@ def app_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevHost]:
-    """devhost serving the test app on a free port with its own state."""
+    """devhost serving the test app on a free port with its own state, logging at DEBUG: every
+    invocation's line shows (at the default level only failures do)."""
     root = tmp_path_factory.mktemp("devhost")
     state = root / "state"
     with DevHost(
-        copy_app(root), state_dir=state, env={"DEVHOST_TEST_MARKS": str(root / "marks")}
+        copy_app(root),
+        state_dir=state,
+        env={"DEVHOST_TEST_MARKS": str(root / "marks")},
+        log_level="DEBUG",
     ) as h:
+        secret("devhost function key", h.function_key)
         yield h
 
 

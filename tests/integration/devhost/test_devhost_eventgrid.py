@@ -116,6 +116,20 @@ def test_malformed_body_is_400(host: DevHost, raw: bytes) -> None:
     assert body["error"]["code"] == "BadRequest"
 
 
+def test_events_the_binding_cannot_read_are_400_and_run_nothing(host: DevHost) -> None:
+    """Nesting past what JSON can be read to, or an eventTime that is no time: refused before
+    any function runs (never a 500, which Event Grid would retry for a day)."""
+    deep = b'[{"id": "d", "eventType": "t", "data": ' + b"[" * 5000 + b"]" * 5000 + b"}]"
+    event = dict(payload("eventgrid-acr-imagepushed.cloudevent.json"), id="bad-time")
+    for raw in (deep, json.dumps([{**event, "time": "not a time"}]).encode()):
+        status, body = host.request(
+            "POST", WEBHOOK + "on_event", raw=raw, headers={"Content-Type": "application/json"}
+        )
+        assert status == 400, body
+        assert body["error"]["code"] == "BadRequest"
+    assert recorded(host) == []
+
+
 def test_failing_function_answers_500(host: DevHost) -> None:
     """A failing handler gives 500 so Event Grid would retry the delivery."""
     event = payload("eventgrid-acr-imagepushed.cloudevent.json")

@@ -19,13 +19,16 @@ from azure.mgmt.kubernetesconfiguration.fluxconfigurations.models import FluxCon
 from emulator_support import CLUSTER_ARGS, HEAD, SUBSCRIPTION, fleet_scenario
 
 from emulator.testing import Emulator
-from tests.support import eventually
+from tests.support import eventually, secret
 
 pytestmark = pytest.mark.integration
 SSH_URL = "ssh://git@ssh.dev.azure.com/v3/contoso/fleet/fleet-config"
 HTTPS_URL = "https://dev.azure.com/contoso/fleet/_git/fleet-config"
 OCI_URL = "oci://contoso.azurecr.io/fleet/baseline"
-PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+PRIVATE_KEY = secret(
+    "private source's SSH key",
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+)
 DIGEST = "sha256:" + "4f" * 32
 SOURCES = [
     {"url": SSH_URL, "private": True, "accept": {"sshPrivateKey": PRIVATE_KEY}},

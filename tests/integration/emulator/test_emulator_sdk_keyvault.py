@@ -15,10 +15,13 @@ from azure.keyvault.secrets import SecretClient
 from emulator_support import fleet_scenario
 
 from emulator.testing import Emulator
+from tests.support import secret
 
 pytestmark = pytest.mark.integration
 TENANT = "00000000-0000-0000-0000-0000000000aa"
-SECRET_VALUE = "-----BEGIN OPENSSH PRIVATE KEY-----not-a-real-key"
+SECRET_VALUE = secret(
+    "Key Vault secret fleet-ssh-key", "-----BEGIN OPENSSH PRIVATE KEY-----not-a-real-key"
+)
 
 
 class RecordingCredential:
@@ -173,7 +176,7 @@ def test_control_api_validates_and_never_lists_values(vault: Emulator) -> None:
 
 def test_values_are_never_logged(vault: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    vault.control.set_secret("fleet-ssh-key", "rotated-value-xyz")
+    vault.control.set_secret("fleet-ssh-key", secret("rotated secret", "rotated-value-xyz"))
     assert client(vault).get_secret("fleet-ssh-key").value == "rotated-value-xyz"
     with pytest.raises(ResourceNotFoundError):
         client(vault).get_secret("missing")

@@ -13,16 +13,20 @@ from emulator.fluxconfigurations.models import FluxConfiguration
 from emulator.private_sources import HTTPS_AUTH_FAILED_MSG, OCI_AUTH_FAILED_MSG, SSH_AUTH_FAILED_MSG
 from emulator.revisions import Revision
 from emulator.scenario import Scenario
+from tests.support import secret
 
 HEAD = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
 SSH_URL = "ssh://git@ssh.dev.azure.com/v3/contoso/fleet/fleet-config"
 HTTPS_URL = "https://dev.azure.com/contoso/fleet/_git/fleet-config"
 OCI_URL = "oci://contoso.azurecr.io/fleet/baseline"
-PRIVATE_KEY = (
-    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----"
+PRIVATE_KEY = secret(
+    "private source's SSH key",
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----",
 )
 CLIENT_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
-CLIENT_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
+CLIENT_KEY = secret(
+    "OCI client certificate key", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
+)
 DIGEST_HEX = "4f" * 32
 
 

@@ -9,13 +9,17 @@ import pytest
 
 from shared.reasons import Reason
 from shared.states import ClusterState, RolloutState
+from tests.support import secret
 from tests.unit.orchestrators.world import BAD, GOOD, GOOD2, GOOD3, FakeConfiguration, Harness
 
 pytestmark = pytest.mark.filterwarnings("ignore:azure.functions df_loads:DeprecationWarning")
 
 TERMINAL = ("Succeeded", "Failed", "RolledBack", "Aborted", "Superseded")
 PRIVATE = "ssh://git@ssh.dev.azure.com/v3/contoso/fleet/fleet-config"
-KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----"
+KEY = secret(
+    "Key Vault secret fleet-ssh-key",
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----",
+)
 SSH_SOURCE = {
     "url": PRIVATE,
     "branch": "main",

@@ -1,6 +1,7 @@
 """Azure DevOps `git.push` service hooks, with the samples Microsoft publishes."""
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -37,7 +38,9 @@ def test_the_published_push() -> None:
     assert push.commit == "33b55f7cb7e7e245323987634f960cf4a6e6bc74"
     assert push.previous_commit == "aad331d8d3b131fa9ae03cf5e53965b51942618a"
     assert push.pusher == "Jamal Hartnett"
-    assert push.delivery_id == EVENT_ID
+    assert push.delivery_id.startswith("azuredevops-")
+    assert push.request_id == EVENT_ID
+    assert push.pushed_at == datetime(2014, 5, 2, 19, 17, 13, 330958, tzinfo=UTC)
     assert push.changed_paths is None  # Azure DevOps lists no files
     assert push.repository_keys == {
         "dev.azure.com/fabrikam-fiber-inc/fabrikam-fiber-git/_git/fabrikam-fiber-git"
@@ -70,12 +73,12 @@ def test_one_push_updating_several_branches() -> None:
         )
     )
     assert isinstance(result, Pushes)
-    assert result.delivery_id == EVENT_ID
+    assert result.delivery_id.startswith("azuredevops-")
     assert [(p.branch, p.previous_commit) for p in pushes_in(result)] == [
         ("main", SHA_A),
         ("release/1", None),
     ]
-    assert {p.delivery_id for p in result.pushes} == {EVENT_ID}
+    assert {p.delivery_id for p in result.pushes} == {result.delivery_id}
 
 
 def test_a_branch_update_next_to_a_tag_is_a_single_push() -> None:
@@ -88,10 +91,15 @@ def test_other_event_types_are_ignored(event: str) -> None:
     assert AZURE_DEVOPS.deliver(data) == Ignored(f"event '{event}' is not a push", "azuredevops")
 
 
-def test_a_redelivery_keeps_the_event_id() -> None:
+def test_the_delivery_id_comes_from_the_signed_body_not_the_event_id() -> None:
     first = AZURE_DEVOPS.push(SAMPLE)
     again = AZURE_DEVOPS.push(SAMPLE, user="someone-else")
-    assert first.delivery_id == again.delivery_id == EVENT_ID
+    data = load("azure-devops-git-push-2022.json")
+    replayed = AZURE_DEVOPS.push({**data, "id": "11111111-2222-3333-4444-555555555555"})
+    assert first.delivery_id == again.delivery_id == replayed.delivery_id
+    data["resource"]["date"] = "2026-01-01T00:00:00Z"
+    later = AZURE_DEVOPS.push(data)
+    assert later.delivery_id != first.delivery_id  # a new push of the same commits
 
 
 def test_without_an_event_id_the_id_is_derived() -> None:

@@ -1,6 +1,7 @@
 """GitHub deliveries, with the published octokit examples and pushes built from them."""
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -44,7 +45,8 @@ def test_a_push_to_a_branch() -> None:
     assert push.previous_commit == SHA_A
     assert push.changed_paths == frozenset({"clusters/wave1/apps.yaml", "README.md"})
     assert push.pusher == "Codertocat"
-    assert push.delivery_id == "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+    assert push.delivery_id.startswith("github-")
+    assert push.request_id == "72d3162e-cc78-11e3-81ab-4c9367dc0958"
     assert push.repository_urls == (
         "https://github.com/Codertocat/Hello-World.git",
         "git@github.com:Codertocat/Hello-World.git",
@@ -120,19 +122,34 @@ def test_ping(name: str) -> None:
     assert GITHUB.deliver(raw(name), event="ping") == Ping("github")
 
 
-def test_a_redelivery_keeps_the_delivery_id() -> None:
+@pytest.mark.parametrize("header", ["aaaa-1", "bbbb-2", None, "not an id?"])
+def test_the_delivery_id_comes_from_the_signed_body_whatever_the_header_says(
+    header: str | None,
+) -> None:
     first = GITHUB.push(github_push(), delivery="aaaa-1")
-    again = GITHUB.push(github_push(), delivery="aaaa-1")
-    assert first.delivery_id == again.delivery_id == "aaaa-1"
-
-
-def test_without_a_delivery_header_the_id_is_derived_from_the_body() -> None:
-    first = GITHUB.push(github_push(), delivery=None)
-    again = GITHUB.push(github_push(), delivery=None)
-    different = GITHUB.push(github_push(after="1" * 40), delivery=None)
-    assert first.delivery_id == again.delivery_id == first.content_id
+    replayed = GITHUB.push(github_push(), delivery=header)
+    assert replayed.delivery_id == first.delivery_id
     assert first.delivery_id.startswith("github-")
-    assert different.delivery_id != first.delivery_id
+    assert replayed.request_id == (header if header != "not an id?" else None)
+
+
+def test_another_push_has_another_delivery_id() -> None:
+    first = GITHUB.push(github_push())
+    assert GITHUB.push(github_push(after="1" * 40)).delivery_id != first.delivery_id
+    again = github_push()
+    again["repository"]["pushed_at"] = again["repository"]["pushed_at"] + 60
+    assert GITHUB.push(again).delivery_id != first.delivery_id  # the same commits pushed again
+
+
+def test_the_push_time_is_githubs_own_else_the_head_commits() -> None:
+    data = github_push()
+    data["repository"]["pushed_at"] = 1767225600
+    assert GITHUB.push(data).pushed_at == datetime(2026, 1, 1, tzinfo=UTC)
+    del data["repository"]["pushed_at"]
+    data["head_commit"] = {"id": SHA_B, "timestamp": "2026-01-01T02:00:00+02:00"}
+    assert GITHUB.push(data).pushed_at == datetime(2026, 1, 1, tzinfo=UTC)
+    data["head_commit"]["timestamp"] = "yesterday"
+    assert GITHUB.push(data).pushed_at is None
 
 
 def test_a_tampered_body_fails() -> None:

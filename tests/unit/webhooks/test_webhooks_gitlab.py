@@ -1,5 +1,7 @@
 """GitLab deliveries, with the examples GitLab publishes for push and tag push events."""
 
+from datetime import datetime
+
 import pytest
 from webhooks_support import GITLAB, SECRET, SHA_A, SHA_B, ZERO, load, raw
 
@@ -61,23 +63,25 @@ def test_system_hooks_are_read_by_object_kind() -> None:
     assert GITLAB.deliver(TAG_SAMPLE, event="System Hook") == Ignored(TAG_PUSH, "gitlab")
 
 
-def test_delivery_id_prefers_the_idempotency_key() -> None:
+def test_the_delivery_id_comes_from_the_body_and_the_headers_name_the_request() -> None:
     push = GITLAB.push(SAMPLE, idempotency_key="key-1", event_uuid="event-1")
-    again = GITLAB.push(SAMPLE, idempotency_key="key-1", event_uuid="event-2")
-    assert push.delivery_id == again.delivery_id == "key-1"
-    assert push.request_id == "event-1"
+    again = GITLAB.push(SAMPLE, idempotency_key="key-2", event_uuid="event-2")
+    bare = GITLAB.push(SAMPLE, idempotency_key=None, event_uuid=None)
+    assert push.delivery_id == again.delivery_id == bare.delivery_id
+    assert push.delivery_id.startswith("gitlab-")
+    assert (push.request_id, bare.request_id) == ("event-1", None)
 
 
-def test_delivery_id_falls_back_to_the_event_uuid_then_the_body() -> None:
-    by_event = GITLAB.push(SAMPLE, idempotency_key=None, event_uuid="event-1")
-    derived = GITLAB.push(SAMPLE, idempotency_key=None, event_uuid=None)
-    assert by_event.delivery_id == "event-1"
-    assert derived.delivery_id == derived.content_id
+def test_a_header_that_is_not_an_id_is_left_out_of_the_logs() -> None:
+    push = GITLAB.push(SAMPLE, idempotency_key="a/b?c#d", event_uuid=None)
+    assert push.request_id is None
 
 
-def test_a_delivery_id_that_is_not_an_id_is_refused() -> None:
-    with pytest.raises(PayloadError, match="not a delivery id"):
-        GITLAB.deliver(SAMPLE, idempotency_key="a/b?c#d")
+def test_the_push_time_is_the_head_commits() -> None:
+    push = GITLAB.push(SAMPLE)
+    data = load("gitlab-push.json")
+    head = next(c for c in data["commits"] if c["id"] == data["after"])
+    assert push.pushed_at == datetime.fromisoformat(head["timestamp"])
 
 
 @pytest.mark.parametrize("token", ["", SECRET[:-1], SECRET + " x", SECRET.upper()])

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from shared.webhooks import Push, WebhookResult, parse_webhook
+from tests.support import secret
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads"
-SECRET = "It's a Secret to Everybody"
-OTHER_SECRET = "not-the-configured-secret"
-FLUX_KEY = "flux-hmac-key-0123456789"
+SECRET = secret("webhook secret", "It's a Secret to Everybody")
+OTHER_SECRET = secret("another sender's webhook secret", "not-the-configured-secret")
+FLUX_KEY = secret("Flux HMAC key", "flux-hmac-key-0123456789")
 
 SHA_A = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 SHA_B = "59b20b8d5c6693c4f5ef3d22d8e6f1f5a0c6f1de"

@@ -1,0 +1,190 @@
+"""What hostile input costs a running app: answer time and size, measured from outside.
+
+Starts the emulator and devhost serving the app on SQLite, then sends each hostile request
+`--repeat` times and prints, per case, the status, the answer's size and the answer time
+(median, 95th percentile, worst). The cases: the YAML alias bomb, lists nested 10,000 deep
+(JSON and YAML), a body over the track spec's cap, a spec over the store's 2 MB document
+limit, and a PUT and a signed webhook while another process holds the store's write lock. It
+asserts nothing (tests/e2e/test_api.py checks the answers; docs/reliability.md has the
+figures).
+
+Run: .venv/bin/python bench/hostile_input.py [--repeat 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from emulator_process import ROOT, emulator_process
+
+from devhost.testing import DevHost
+
+SCENARIO = ROOT / "scenarios" / "demo.yaml"
+SECRET = "bench-webhook-secret"
+TRACK = yaml.safe_load((ROOT / "scenarios" / "demo" / "track.yaml").read_text())
+
+ALIAS_BOMB = "\n".join(
+    ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    + ["name: demo"]
+).encode()
+"""Nine levels of ten aliases: a billion strings to a reader that follows them."""
+
+
+def over_the_store_limit() -> bytes:
+    """Under the 256 KiB body cap, over the 2 MB document limit once defaults are filled in."""
+    spec = dict(TRACK)
+    spec["configuration"] = {
+        **TRACK["configuration"],
+        "kustomizations": {f"k{i}": {} for i in range(19_000)},
+    }
+    return json.dumps(spec, separators=(",", ":")).encode()
+
+
+def push() -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(
+        {
+            "ref": "refs/heads/main",
+            "before": "0" * 40,
+            "after": "1" * 40,
+            "repository": {"clone_url": TRACK["source"]["url"], "full_name": "contoso/demo"},
+            "head_commit": {"id": "1" * 40, "timestamp": "2026-12-05T00:00:00Z"},
+        }
+    ).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return body, {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "push",
+        "X-Hub-Signature-256": f"sha256={signature}",
+    }
+
+
+@contextmanager
+def write_lock(db: Path) -> Iterator[None]:
+    """Another process's exclusive lock on the store, as a stuck writer would hold it."""
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def measure(send: Callable[[], tuple[int, dict[str, str], bytes]], repeat: int) -> dict[str, Any]:
+    times, statuses, sizes = [], set(), set()
+    for _ in range(repeat):
+        started = time.perf_counter()
+        status, _, body = send()
+        times.append(time.perf_counter() - started)
+        statuses.add(status)
+        sizes.add(len(body))
+    times.sort()
+    return {
+        "status": "/".join(map(str, sorted(statuses))),
+        "bytes": max(sizes),
+        "median_ms": statistics.median(times) * 1000,
+        "p95_ms": times[max(0, round(len(times) * 0.95) - 1)] * 1000,
+        "worst_ms": times[-1] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="arcwave-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        db = tmp / "arcwave.db"
+        with emulator_process(SCENARIO) as emulator:
+            env = {
+                "ARCWAVE_TASK_HUB": "bench",
+                "ARCWAVE_STORE": f"sqlite:///{db}",
+                "ARCWAVE_ARM_ENDPOINT": emulator.endpoint,
+                "ARCWAVE_ARM_CA_BUNDLE": str(emulator.cert_path),
+                "ARCWAVE_CREDENTIAL": "emulator",
+                "ARCWAVE_WEBHOOK_SECRET": SECRET,
+            }
+            with DevHost(ROOT, state_dir=tmp / "devhost", env=env) as host:
+                run(host, db, args.repeat)
+
+
+def run(host: DevHost, db: Path, repeat: int) -> None:
+    key = {"x-functions-key": host.function_key}
+    track = f"/api/tracks/{TRACK['name']}"
+    yaml_type = {**key, "Content-Type": "application/yaml"}
+    json_type = {**key, "Content-Type": "application/json"}
+    code, _, created = host.raw("PUT", track, data=json.dumps(TRACK).encode(), headers=json_type)
+    if code not in (200, 201):
+        raise SystemExit(f"registering the track answered {code}: {created[:300]!r}")
+    body, signed = push()
+    cases: list[tuple[str, Callable[[], tuple[int, dict[str, str], bytes]], int]] = [
+        (
+            f"YAML alias bomb ({len(ALIAS_BOMB)} bytes)",
+            lambda: host.raw("PUT", track, data=ALIAS_BOMB, headers=yaml_type),
+            repeat,
+        ),
+        (
+            "JSON lists 10,000 deep",
+            lambda: host.raw("PUT", track, data=b"[" * 10_000 + b"]" * 10_000, headers=json_type),
+            repeat,
+        ),
+        (
+            "YAML lists 10,000 deep",
+            lambda: host.raw("PUT", track, data=b"- " * 10_000 + b"x\n", headers=yaml_type),
+            repeat,
+        ),
+        (
+            "track spec over the 256 KiB cap",
+            lambda: host.raw("PUT", track, data=b" " * (300 * 1024), headers=json_type),
+            repeat,
+        ),
+        (
+            "track spec over the 2 MB document limit",
+            lambda: host.raw("PUT", track, data=over_the_store_limit(), headers=json_type),
+            max(1, repeat // 10),
+        ),
+    ]
+    rows = [(name, measure(send, n)) for name, send, n in cases]
+    with write_lock(db):
+        rows.append(
+            (
+                "PUT track, store write-locked",
+                measure(
+                    lambda: host.raw(
+                        "PUT", track, data=json.dumps(TRACK).encode(), headers=json_type
+                    ),
+                    5,
+                ),
+            )
+        )
+        rows.append(
+            (
+                "signed webhook, store write-locked",
+                measure(
+                    lambda: host.raw("POST", "/api/hooks/github", data=body, headers=signed), 5
+                ),
+            )
+        )
+    print(f"{'case':44} {'status':>7} {'bytes':>7} {'median':>9} {'p95':>9} {'worst':>9}")
+    for name, row in rows:
+        print(
+            f"{name:44} {row['status']:>7} {row['bytes']:>7} {row['median_ms']:>7.1f}ms "
+            f"{row['p95_ms']:>7.1f}ms {row['worst_ms']:>7.1f}ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
