@@ -45,6 +45,8 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
     spec = track.track_spec()
     fleet = rt.fleet.discover(spec.fleet)
     catch_up = ref.get("clusters")
+    if rt.records.rollouts.get(spec.name, ref["rolloutId"]).fast:
+        spec = fast_spec(spec)
     if catch_up:
         spec = catch_up_spec(spec)
         wanted = {c.lower() for c in catch_up}
@@ -120,6 +122,21 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
 def catch_up_spec(spec: TrackSpec) -> TrackSpec:
     """The track with one wave that takes every cluster given: a catch-up's plan."""
     wave = Wave(name=CATCH_UP_WAVE, max_failures=CountOrPercent(count=0))
+    return spec.model_copy(update={"waves": [wave]})
+
+
+FAST_WAVE = "fast"
+
+
+def fast_spec(spec: TrackSpec) -> TrackSpec:
+    """The track with one wave that takes the whole fleet at once with its gates off (no
+    approval, no soak, every failure tolerated): a fast rollback's plan. Health is still read,
+    so each cluster's state says where it ended."""
+    wave = Wave(
+        name=FAST_WAVE,
+        max_concurrency=CountOrPercent(percent=100),
+        max_failures=CountOrPercent(percent=100),
+    )
     return spec.model_copy(update={"waves": [wave]})
 
 

@@ -107,22 +107,26 @@ class RolloutView:
             ("  elapsed ", "dim"),
             f"{elapsed:5.1f}s",
         )
-        parts: list[RenderableType] = [head]
-        waves = detail.get("waves") or []
-        if waves:
-            parts.append(wave_table(waves))
-        troubles = trouble_lines(waves)
-        if troubles:
-            parts.append(Text("\n".join(troubles), style="red"))
-        message = detail.get("message")
-        if message:
-            parts.append(Text(str(message), style="dim"))
         return Panel(
-            Group(*parts),
+            Group(head, *rollout_body(detail)),
             title=f"[bold]{self.title}[/] · rollout {self.rollout_id}",
             title_align="left",
             border_style=style_of(self.state) or "white",
         )
+
+
+def rollout_body(detail: dict[str, Any]) -> list[RenderableType]:
+    """Below a rollout's heading: its waves, the clusters in trouble, its message."""
+    parts: list[RenderableType] = []
+    waves = detail.get("waves") or []
+    if waves:
+        parts.append(wave_table(waves))
+    troubles = trouble_lines(waves)
+    if troubles:
+        parts.append(Text("\n".join(troubles), style="red"))
+    if detail.get("message"):
+        parts.append(Text(str(detail["message"]), style="dim"))
+    return parts
 
 
 def wave_table(waves: Iterable[dict[str, Any]]) -> Table:

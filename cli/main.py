@@ -1,10 +1,21 @@
-"""`arcwave`: the operator's command line.
+"""`arcwave`: the operator's command line (docs/cli.md).
 
-    arcwave validate --track TRACK.yaml
+Offline, on files:
+
+    arcwave validate --track TRACK.yaml [--json]
     arcwave plan --track TRACK.yaml --fleet FLEET.json [--json]
     arcwave demo [--keep-serving] [--port 7071] [--state DIR]
 
-Exit codes: 0 success, 1 unexpected failure, 2 invalid input (the message names the field).
+Against a running app (a context saved by `arcwave login`, or ARCWAVE_URL and a credential):
+
+    arcwave login --url URL (--key KEY | --entra --scope SCOPE [--device-code] | --token TOKEN)
+    arcwave context list|use|delete
+    arcwave tracks apply|get|list|delete|diff
+    arcwave rollouts list|get|watch|start|approve|pause|resume|abort|rollback
+    arcwave timeline ID        arcwave fleet --track T        arcwave plan --track NAME
+
+Exit codes (cli/errors.py): 0 ok, 1 anything else, 2 invalid input, 3 refused by the app,
+4 not authorised, 5 the rollout ended unsuccessfully.
 """
 
 import argparse
@@ -12,119 +23,232 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
-from rich.console import Console
+import typer
+from typer.core import TyperGroup
 
+from cli.commands.contexts import context_app, login
+from cli.commands.rollouts import fleet, live_plan, rollouts_app, timeline
+from cli.commands.tracks import tracks_app
+from cli.config import CONTEXT_ENV
 from cli.demo import run_demo
+from cli.errors import EXIT_CODES_HELP, EXIT_INVALID, EXIT_OK, CliError, UsageError
+from cli.files import read_text
+from cli.output import Output, OutputOption, console, dump, print_error
 from cli.render import render_plan, render_spec
+from cli.session import Globals
 from shared.cluster import Cluster, parse_fleet
 from shared.planner import plan_rollout
 from shared.problems import InvalidInput, Problem
 from shared.trackspec import TrackSpec, load_track_spec
 from shared.version import __version__
 
-EXIT_INVALID = 2
+__all__ = ["EXIT_INVALID", "UsageError", "app", "main", "run"]
 
 
-class UsageError(Exception):
-    """Input the command cannot use; printed without a traceback, exit code 2."""
+class ArcwaveGroup(TyperGroup):
+    """The root command: a failure any command explains (`CliError`, `InvalidInput`) is
+    printed on stderr without a traceback and ends with its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CliError as error:
+            print_error(error.message)
+            raise typer.Exit(error.code) from None
+        except InvalidInput as error:
+            print_error(str(error))
+            raise typer.Exit(EXIT_INVALID) from None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    out = Console(highlight=False, soft_wrap=False)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    try:
-        result: int = args.handler(args, out)
-        return result
-    except InvalidInput as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True)
-        return EXIT_INVALID
-    except UsageError as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True)
-        return EXIT_INVALID
+app = typer.Typer(
+    name="arcwave",
+    cls=ArcwaveGroup,
+    no_args_is_help=True,
+    epilog=EXIT_CODES_HELP + "\nEvery command: `arcwave COMMAND --help`. Docs: docs/cli.md.",
+    rich_markup_mode="markdown",
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="arcwave",
-        description="Wave-based, health-gated GitOps rollouts for Azure Arc fleets.",
-    )
-    parser.add_argument("--version", action="version", version=f"arcwave {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    validate = commands.add_parser("validate", help="check a track spec and show it resolved")
-    validate.add_argument("--track", required=True, type=Path, help="track spec (YAML or JSON)")
-    validate.add_argument("--json", action="store_true", help="print the resolved spec as JSON")
-    validate.set_defaults(handler=_validate)
-
-    plan = commands.add_parser("plan", help="show which cluster goes in which wave, in what order")
-    plan.add_argument("--track", required=True, type=Path, help="track spec (YAML or JSON)")
-    plan.add_argument(
-        "--fleet",
-        required=True,
-        type=Path,
-        help='JSON array of clusters or a Resource Graph response ({"data": [...]})',
-    )
-    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
-    plan.set_defaults(handler=_plan)
-
-    demo = commands.add_parser(
-        "demo",
-        help="run the emulator and the function app, roll a good and a bad commit, live",
-        description="Start the emulator (scenarios/demo.yaml) and devhost, register the demo "
-        "track, push a good commit and a failing one, and show both rollouts live. Exits 0 only "
-        "when the first succeeds and the second is rolled back after failing on the canary.",
-    )
-    demo.add_argument(
-        "--keep-serving",
-        action="store_true",
-        help="keep the emulator and devhost running after the demo, until Ctrl-C",
-    )
-    demo.add_argument(
-        "--port", type=int, default=7071, help="devhost port for the API (0 picks a free one)"
-    )
-    demo.add_argument(
-        "--state",
-        type=Path,
-        default=None,
-        help="folder for the store, devhost state, TLS and logs (default: a new temporary one)",
-    )
-    demo.set_defaults(handler=run_demo)
-    return parser
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"arcwave {__version__}")
+        raise typer.Exit(EXIT_OK)
 
 
-def _validate(args: argparse.Namespace, out: Console) -> int:
-    spec = _read_track(args.track)
-    if args.json:
-        out.print_json(json.dumps(spec.to_wire()))
+@app.callback()
+def root(
+    ctx: typer.Context,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            envvar=CONTEXT_ENV,
+            help="the saved context to use instead of the current one (arcwave context list)",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Wave-based, health-gated GitOps rollouts for Azure Arc fleets.
+
+    Check and plan track specs offline, or drive a running app: register tracks, start,
+    watch and steer rollouts. Log in first: `arcwave login --url URL --key KEY`.
+    """
+    ctx.obj = Globals(context=context)
+
+
+# -- offline ---------------------------------------------------------------------------------
+
+
+@app.command(epilog="Example: arcwave validate --track scenarios/demo/track.yaml")
+def validate(
+    track: Annotated[Path, typer.Option("--track", help="track spec (YAML or JSON)")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the resolved spec as JSON (-o json)")
+    ] = False,
+    output: OutputOption = Output.TABLE,
+) -> None:
+    """Check a track spec and show it resolved, every default filled in (offline)."""
+    spec = _read_track(track)
+    chosen = Output.JSON if as_json else output
+    if chosen is Output.JSON:
+        console().print_json(json.dumps(spec.to_wire()))
+    elif chosen is Output.YAML:
+        dump(spec.to_wire(), chosen)
     else:
-        render_spec(out, spec, source=str(args.track))
-    return 0
+        render_spec(console(), spec, source=str(track))
 
 
-def _plan(args: argparse.Namespace, out: Console) -> int:
-    spec = _read_track(args.track)
-    fleet = _read_fleet(args.fleet)
-    plan = plan_rollout(spec, fleet)
-    if args.json:
-        sys.stdout.write(json.dumps(plan.summary()) + "\n")
+@app.command(
+    epilog="Examples: arcwave plan --track scenarios/demo/track.yaml --fleet "
+    "scenarios/demo/fleet.json (offline) · arcwave plan --track baseline (the app's plan)"
+)
+def plan(
+    ctx: typer.Context,
+    track: Annotated[
+        str,
+        typer.Option(
+            "--track", help="with --fleet: a track spec file; without: a registered track's name"
+        ),
+    ],
+    fleet_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--fleet",
+            help='JSON array of clusters or a Resource Graph response ({"data": [...]}): plan '
+            "the file offline",
+        ),
+    ] = None,
+    revision: Annotated[
+        str | None,
+        typer.Option("--revision", help="without --fleet: the revision to plan (default: current)"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the plan as JSON (-o json)")
+    ] = False,
+    output: OutputOption = Output.TABLE,
+) -> None:
+    """Show which cluster goes in which wave, in what order: offline for a spec and a fleet
+    file, or the app's own plan of a registered track (it discovers the fleet; writes
+    nothing)."""
+    chosen = Output.JSON if as_json else output
+    if fleet_file is None:
+        if _names_a_file(track):
+            raise UsageError(
+                f"--track {track}: a track file is planned offline against a fleet: add "
+                "--fleet FLEET.json (or give a registered track's name for the app's plan)"
+            )
+        live_plan(ctx, track, revision, chosen)
+        return
+    if revision:
+        raise UsageError("--revision goes with a registered track's name, without --fleet")
+    spec = _read_track(Path(track))
+    clusters = _read_fleet(fleet_file)
+    planned = plan_rollout(spec, clusters)
+    if chosen is Output.JSON:
+        sys.stdout.write(json.dumps(planned.summary()) + "\n")
+    elif chosen is Output.YAML:
+        dump(planned.summary(), chosen)
     else:
-        render_plan(out, plan, spec, fleet)
-    return 0
+        render_plan(console(), planned, spec, clusters)
+
+
+@app.command(
+    epilog="Example: arcwave demo --port 0",
+)
+def demo(
+    keep_serving: Annotated[
+        bool,
+        typer.Option(
+            "--keep-serving",
+            help="keep the emulator and devhost running after the demo, until Ctrl-C",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", help="devhost port for the API (0 picks a free one)")
+    ] = 7071,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="folder for the store, devhost state, TLS and logs (default: a new temporary one)",
+        ),
+    ] = None,
+) -> None:
+    """Run the emulator and the function app, roll a good and a bad commit, live.
+
+    Start the emulator (scenarios/demo.yaml) and devhost, register the demo track, push a
+    good commit and a failing one, and show both rollouts live. Exits 0 only when the first
+    succeeds and the second is rolled back after failing on the canary.
+    """
+    args = argparse.Namespace(keep_serving=keep_serving, port=port, state=state)
+    code = run_demo(args, console())
+    if code:
+        raise typer.Exit(code)
+
+
+# -- against the app -------------------------------------------------------------------------
+
+app.command(
+    "login",
+    epilog="Examples: arcwave login --url https://func-arcwave.azurewebsites.net --key KEY · "
+    "arcwave login --url https://func-arcwave.azurewebsites.net --key KEY --entra --scope "
+    "api://<client-id>/.default --context prod",
+)(login)
+app.add_typer(context_app)
+app.add_typer(tracks_app)
+app.add_typer(rollouts_app)
+app.command("timeline", epilog="Example: arcwave timeline baseline-2b7e0c1-5f3a9c1e -o yaml")(
+    timeline
+)
+app.command("fleet", epilog="Example: arcwave fleet --track baseline")(fleet)
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def _names_a_file(track: str) -> bool:
+    """Whether `--track` is a file rather than a track's name (names have no `.` or `/`)."""
+    return any(c in track for c in "./\\") or Path(track).exists()
 
 
 def _read_track(path: Path) -> TrackSpec:
     try:
-        return load_track_spec(_read_text(path, "--track"))
+        return load_track_spec(read_text(path, "--track"))
     except InvalidInput as error:
         raise InvalidInput(f"track spec {path}", error.problems) from None
 
 
 def _read_fleet(path: Path) -> list[Cluster]:
-    text = _read_text(path, "--fleet")
+    text = read_text(path, "--fleet")
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as error:
@@ -138,15 +262,19 @@ def _read_fleet(path: Path) -> list[Cluster]:
         raise InvalidInput(f"fleet {path}", error.problems) from None
 
 
-def _read_text(path: Path, option: str) -> str:
+# -- entry points ----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `arcwave` with `argv` (default: the process's arguments); the exit code."""
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{option} {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{option} {path}: is a directory, expected a file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"{option} {path}: cannot read it ({error})") from None
+        app(args=list(argv) if argv is not None else None, prog_name="arcwave")
+    except SystemExit as exit_:
+        code = exit_.code
+        if code is None:
+            return EXIT_OK
+        return code if isinstance(code, int) else 1
+    return EXIT_OK
 
 
 def run() -> NoReturn:

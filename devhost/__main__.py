@@ -14,6 +14,7 @@ from aiohttp import web
 
 from devhost.config import ConfigError, load_config, load_local_settings
 from devhost.durable.store import StateLockedError
+from devhost.easyauth import TOKEN_PATH, apply_environment
 from devhost.loader import load_app
 from devhost.server import init
 from devhost.state import LISTENING, Endpoint
@@ -39,6 +40,7 @@ async def serve(args: argparse.Namespace) -> int:
     app_dir = args.app.resolve()
     applied = load_local_settings(app_dir)
     config = load_config(app_dir, state_dir=args.state, host=args.host, port=args.port)
+    apply_environment(config)
     index = load_app(app_dir)
     endpoint = Endpoint(config.host, config.port)
     app = init(config, index, endpoint)
@@ -60,6 +62,12 @@ async def serve(args: argparse.Namespace) -> int:
         print(
             f"devhost: function key (generated; set DEVHOST_FUNCTION_KEY to choose one): "
             f"{config.function_key}",
+            file=out,
+        )
+    if config.easy_auth:
+        print(
+            "devhost: App Service authentication (Easy Auth, Entra ID) on: callers send "
+            f"'Authorization: Bearer <token>', tokens from POST {TOKEN_PATH} (master key)",
             file=out,
         )
     print(f"devhost: listening on {endpoint.base_url}", file=out, flush=True)

@@ -34,6 +34,8 @@ class HostConfig:
     master_key: str = ""
     keys_generated: bool = False
     overridable_states: str = "NonRunningStates"
+    easy_auth: bool = False
+    """App Service authentication (Easy Auth) with Microsoft Entra ID: `DEVHOST_EASY_AUTH=1`."""
     raw_host_json: dict[str, Any] = field(default_factory=dict)
 
 
@@ -71,6 +73,20 @@ def load_local_settings(app_dir: Path) -> list[str]:
             os.environ[name] = str(value)
             applied.append(name)
     return applied
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def env_flag(name: str) -> bool:
+    """An on/off environment setting: 1/true/yes/on or 0/false/no/off (or unset), any case."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1 (on) or 0 (off), got {os.environ[name]!r}")
 
 
 def _positive_int(value: Any, where: str, default: int) -> int:
@@ -134,5 +150,6 @@ def load_config(
         overridable_states=str(
             durable.get("overridableExistingInstanceStates", "NonRunningStates")
         ),
+        easy_auth=env_flag("DEVHOST_EASY_AUTH"),
         raw_host_json=host_json,
     )

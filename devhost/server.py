@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from devhost import __version__, eventgrid
+from devhost import __version__, easyauth, eventgrid
 from devhost import http as http_triggers
 from devhost.auth import authorized
 from devhost.config import HostConfig
@@ -142,8 +142,15 @@ def init(
     Whoever binds the socket sets `app[LISTENING]` (and the endpoint's port) afterwards;
     timer triggers start then, so a timer function can call devhost's own APIs.
     """
-    app = web.Application(client_max_size=100 * 1024 * 1024)
+    app = web.Application(
+        client_max_size=100 * 1024 * 1024, middlewares=easyauth.middlewares(config)
+    )
     store = Store(config.state_dir / STATE_FILE)
+    try:
+        easyauth.setup(app, config)
+    except Exception:
+        store.close()
+        raise
     threads = int(os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "0") or 0) or min(
         32, (os.cpu_count() or 1) + 4
     )

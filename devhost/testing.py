@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,19 +65,24 @@ class DevHost(Harness):
         keep_out: tuple[str, ...] = (),
         die_with_parent: bool = False,
         log_level: str | None = None,
+        easy_auth: bool = False,
     ) -> None:
         """`log_path`: where its output goes (default `STATE/devhost.log`); `log_level`: its
         `--log-level` (devhost's default, INFO, when None). `keep_out`:
         prefixes of this process's environment variables the child does not inherit (`env`
         still reaches it). `die_with_parent`: the child gets SIGTERM when this process dies,
         however it dies (Linux only; it runs code in the child before exec, so use it from a
-        parent that runs no other threads)."""
+        parent that runs no other threads). `easy_auth`: App Service authentication on
+        (`DEVHOST_EASY_AUTH=1`), tokens from `token()`; when False it is off unless `env` or the
+        app's local.settings.json turns it on (this process's own setting is not passed on)."""
         super().__init__()
         self.app_dir = Path(app_dir).resolve()
         self.state_dir = self._state_folder(state_dir, "devhost-").resolve()
         self.port = port
         self.host = host
         self.env = dict(env or {})
+        if easy_auth:
+            self.env["DEVHOST_EASY_AUTH"] = "1"
         self.function_key = self.env.get("DEVHOST_FUNCTION_KEY") or secrets.token_urlsafe(16)
         self.start_timeout = start_timeout
         self.base_url = ""
@@ -97,8 +103,7 @@ class DevHost(Harness):
         if self._proc is not None and self._proc.poll() is None:
             raise DevHostError("devhost is already running; stop() or kill() it first")
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith(self.keep_out)}
-        env = {**inherited, **self.env, "DEVHOST_FUNCTION_KEY": self.function_key}
+        env = self._environment()
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
         env.setdefault("PYTHONUNBUFFERED", "1")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +133,25 @@ class DevHost(Harness):
         )
         log.close()
         self._wait_ready()
+
+    def _environment(self) -> dict[str, str]:
+        # Easy Auth is the harness's choice (`easy_auth`, `env`), never this process's setting
+        keep_out = (*self.keep_out, "DEVHOST_EASY_AUTH")
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(keep_out)}
+        return {**inherited, **self.env, "DEVHOST_FUNCTION_KEY": self.function_key}
+
+    @property
+    def master_key(self) -> str:
+        """The master key devhost uses: `DEVHOST_MASTER_KEY` from its environment or the app's
+        local.settings.json, else the function key."""
+        key = self._environment().get("DEVHOST_MASTER_KEY")
+        if not key:
+            try:
+                settings = json.loads((self.app_dir / "local.settings.json").read_text("utf-8"))
+                key = str((settings.get("Values") or {}).get("DEVHOST_MASTER_KEY") or "")
+            except (OSError, ValueError, AttributeError):
+                key = ""
+        return key or self.function_key
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.start_timeout
@@ -217,6 +241,20 @@ class DevHost(Harness):
         raise DevHostError(
             f"instance '{instance_id}' did not reach {statuses} in {timeout}s; last status: {last}"
         )
+
+    # App Service authentication --------------------------------------------------------------
+    def token(self, name: str, roles: Sequence[str], *, ttl_seconds: int = 3600) -> str:
+        """A bearer token for `name` with `roles` from `POST /admin/devhost/token` (needs
+        `easy_auth=True`); send it as `Authorization: Bearer <token>`."""
+        status, body = self.request(
+            "POST",
+            "/admin/devhost/token",
+            {"name": name, "roles": list(roles), "ttlSeconds": ttl_seconds},
+            headers={"x-functions-key": self.master_key},
+        )
+        if status != 200 or not isinstance(body, dict) or not isinstance(body.get("token"), str):
+            raise DevHostError(f"minting a token answered {status}: {body}")
+        return str(body["token"])
 
     # HTTP ----------------------------------------------------------------------------------
     def url(self, path: str) -> str:

@@ -1,4 +1,4 @@
-metadata description = 'arcwave: wave-based Flux rollouts to Azure Arc fleets. Function app (Flex Consumption, Python 3.11), Durable Task Scheduler, Cosmos DB, Event Grid, Key Vault and monitoring, with identities instead of keys and a least-privilege fleet role.'
+metadata description = 'arcwave: wave-based Flux rollouts to Azure Arc fleets. Function app (Flex Consumption, Python 3.11) behind App Service authentication with an Entra app registration and its app roles, Durable Task Scheduler, Cosmos DB, Event Grid, Key Vault and monitoring, with identities instead of keys and a least-privilege fleet role.'
 
 @minLength(1)
 @maxLength(64)
@@ -118,6 +118,12 @@ param instanceMemoryMB int = 2048
 @description('Spread Flex Consumption instances over availability zones (only in regions that support it).')
 param zoneRedundant bool = false
 
+@description('Client id (appId) of an existing Entra app registration for the arcwave API. Empty: the deployment creates the registration, its app roles and its service principal with the Microsoft Graph Bicep extension, which needs the right to create applications in the directory.')
+param authClientId string = ''
+
+@description('Application ID URI of the existing registration named by authClientId; empty means api://<authClientId>. Ignored when the deployment creates the registration.')
+param authIdentifierUri string = ''
+
 @description('Override of the function app name.')
 param functionAppName string = ''
 
@@ -135,6 +141,9 @@ var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, 
 var tags = {
   'azd-env-name': environmentName
 }
+
+var createAuthApp = empty(authClientId)
+var authAppUniqueName = 'arcwave-${environmentName}-${resourceToken}'
 
 var appName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}arcwave-${resourceToken}'
 var deploymentContainerName = toLower('app-package-${take(appName, 32)}-${take(resourceToken, 7)}')
@@ -225,6 +234,19 @@ module eventGrid 'app/eventgrid.bicep' = {
   }
 }
 
+// The API's Entra app registration: created here unless authClientId names an existing one.
+module authRegistration 'app/auth.bicep' = if (createAuthApp) {
+  name: 'auth-registration'
+  params: {
+    uniqueName: authAppUniqueName
+    displayName: 'arcwave (${environmentName}, ${resourceToken})'
+    identifierUri: 'api://${tenant().tenantId}/${authAppUniqueName}'
+  }
+}
+
+var authAppClientId = createAuthApp ? authRegistration.outputs.clientId : authClientId
+var authAppIdentifierUri = createAuthApp ? authRegistration.outputs.identifierUri : (empty(authIdentifierUri) ? 'api://${authClientId}' : authIdentifierUri)
+
 var schedulerSettings = {
   DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durable.outputs.endpoint};Authentication=ManagedIdentity;ClientID=${identity.properties.clientId}'
   AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
@@ -292,6 +314,8 @@ module functionApp 'app/function.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     zoneRedundant: zoneRedundant
+    authClientId: authAppClientId
+    authIdentifierUri: authAppIdentifierUri
   }
 }
 
@@ -376,3 +400,6 @@ output ARCWAVE_HOOK_URL_AZUREDEVOPS string = '${functionApp.outputs.url}/api/hoo
 output ARCWAVE_HOOK_URL_BITBUCKET string = '${functionApp.outputs.url}/api/hooks/bitbucket'
 output ARCWAVE_HOOK_URL_GITEA string = '${functionApp.outputs.url}/api/hooks/gitea'
 output ARCWAVE_FLUX_EVENTS_URL string = '${functionApp.outputs.url}/api/flux/events'
+output ARCWAVE_AUTH_CLIENT_ID string = authAppClientId
+output ARCWAVE_AUTH_IDENTIFIER_URI string = authAppIdentifierUri
+output ARCWAVE_AUTH_SCOPE string = '${authAppIdentifierUri}/.default'

@@ -28,6 +28,10 @@ param acrResourceId = readEnvironmentVariable('ARCWAVE_ACR_RESOURCE_ID', '')
 
 param deployerPrincipalId = readEnvironmentVariable('ARCWAVE_DEPLOYER_PRINCIPAL_ID', '')
 
+param authClientId = readEnvironmentVariable('ARCWAVE_AUTH_EXISTING_CLIENT_ID', '')
+
+param authIdentifierUri = readEnvironmentVariable('ARCWAVE_AUTH_EXISTING_IDENTIFIER_URI', '')
+
 param webhookSecret = readEnvironmentVariable('ARCWAVE_WEBHOOK_SECRET')
 
 param fluxHmacKey = readEnvironmentVariable('ARCWAVE_FLUX_HMAC_KEY')

@@ -16,6 +16,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from shared.identity import IdentitySettings, parse_key_names
+
 PROVIDERS = ("github", "gitlab", "azuredevops", "bitbucket", "gitea")
 MIN_POLL_SECONDS = 0.2
 Choice = TypeVar("Choice", bound=StrEnum)
@@ -89,6 +91,8 @@ class Settings(BaseModel):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     sdk_log_level: LogLevel = LogLevel.WARNING
     """From which level the Azure SDK's own log lines (every HTTP call at INFO) get through."""
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    """Who a caller of the operator API is (`shared.identity`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -109,6 +113,7 @@ class Settings(BaseModel):
             poll_seconds=read.number("ARCWAVE_POLL_SECONDS", 10.0, at_least=MIN_POLL_SECONDS),
             retry=_retry(read),
             sdk_log_level=read.choice("ARCWAVE_SDK_LOG_LEVEL", LogLevel, LogLevel.WARNING),
+            identity=_identity(read),
         )
         if settings.eventgrid_key and not settings.eventgrid_endpoint:
             raise SettingsError(
@@ -166,6 +171,19 @@ def _store(read: "_Reader") -> StoreSettings:
     )
 
 
+def _identity(read: "_Reader") -> IdentitySettings:
+    try:
+        names = parse_key_names(read.text("ARCWAVE_KEY_NAMES") or "")
+    except ValueError as error:
+        raise SettingsError(f"ARCWAVE_KEY_NAMES: {error}") from None
+    return IdentitySettings(
+        # Injected by App Service, read-only: true only when App Service authentication is on.
+        app_service_auth=read.flag("WEBSITE_AUTH_ENABLED"),
+        key_names=names,
+        keys_may_approve=read.flag("ARCWAVE_KEYS_MAY_APPROVE"),
+    )
+
+
 def _retry(read: "_Reader") -> RetrySettings:
     retry = RetrySettings(
         first_seconds=read.number("ARCWAVE_RETRY_FIRST_SECONDS", 5.0),
@@ -211,6 +229,13 @@ class _Reader:
                 "Key Vault Secrets User role on the vault and check the secret's name"
             )
         return SecretStr(value) if value else None
+
+    def flag(self, name: str) -> bool:
+        """`true` or `false` in any case (also `1`/`0`); unset is false."""
+        value = (self.text(name) or "false").lower()
+        if value not in ("true", "false", "1", "0"):
+            raise SettingsError(f"{name}={value!r}: use true or false")
+        return value in ("true", "1")
 
     def url(self, name: str, default: str | None) -> str | None:
         value = self.text(name) or default

@@ -85,6 +85,7 @@ async def hand_over(
     *,
     clusters: list[str] | None = None,
     known_id: str | None = None,
+    fast: bool = False,
 ) -> Handed:
     """Record the rollout and send it to its track; safe to repeat for the same cause (or,
     with `known_id`, for a rollout recorded earlier)."""
@@ -106,6 +107,7 @@ async def hand_over(
                 message="waiting for the running rollout of its track" if queued else "starting",
                 trigger=trigger,
                 clusters=clusters,
+                fast=fast,
                 created_at=now,
                 updated_at=now,
             ),

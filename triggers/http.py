@@ -31,13 +31,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol
+from urllib.parse import urlsplit
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from shared.documents import parse_json
 from shared.errors import Forbidden, NotFound, PermanentError, TransientError
+from shared.identity import Caller, Role, Unidentified, identify
 from shared.problems import InvalidInput, Problem, cut
+from shared.runtime import app_settings
 from shared.settings import SettingsError
 from shared.store import DocumentTooLarge, PreconditionFailed, StoreMisconfigured
 from shared.store.waiting import store_budget
@@ -49,8 +52,6 @@ Handler = Callable[P, Awaitable[func.HttpResponse]]
 ClientHandler = Callable[
     [func.HttpRequest, df.DurableOrchestrationClient], Awaitable[func.HttpResponse]
 ]
-
-EASY_AUTH_PRINCIPAL = "X-MS-CLIENT-PRINCIPAL-NAME"
 
 COMMAND_MAX_BYTES = 8 * 1024
 """The cap of an operator's command body (`{"revision", "reason"}`, `{"rollback": true}`)."""
@@ -79,9 +80,19 @@ def invalid(error: InvalidInput) -> func.HttpResponse:
     return answer(error.to_wire(), 400)
 
 
-def caller(req: func.HttpRequest) -> str:
-    """Who is calling: the Easy Auth principal when App Service authentication is on."""
-    return (req.headers.get(EASY_AUTH_PRINCIPAL) or "").strip() or "function-key"
+class NotAllowed(Exception):
+    """The caller lacks the role an operation needs: answered 403 naming the role."""
+
+
+def authorised(req: func.HttpRequest, role: Role, action: str) -> Caller:
+    """The caller of `req` (`shared.identity`), when it holds `role`; `NotAllowed` (403)
+    naming the role `action` needs otherwise."""
+    who = identify(req.headers, req.params, app_settings().identity)
+    problem = who.refusal(role, action)
+    if problem is not None:
+        log.warning("refused: %s (%s %s)", problem, req.method, urlsplit(req.url).path)
+        raise NotAllowed(problem)
+    return who
 
 
 class BodyTooLarge(Exception):
@@ -203,6 +214,11 @@ def guarded(handler: Handler[P]) -> Handler[P]:
         except PreconditionFailedError as error:
             headers = {"ETag": error.current} if error.current else None
             return answer({"error": str(error)}, 412, headers)
+        except NotAllowed as error:
+            return refuse(403, str(error))
+        except Unidentified as error:
+            log.warning("unidentified caller: %s", error)
+            return refuse(401, f"the caller cannot be identified: {error}")
         except BodyTooLarge as error:
             return refuse(413, str(error), limit=error.limit)
         except DocumentTooLarge as error:

@@ -1,12 +1,15 @@
-"""The operator API on rollouts and the fleet (function key; the caller recorded from Easy
-Auth when it is on).
+"""The operator API on rollouts and the fleet (function key; who may do what:
+`shared.identity`).
 
-    GET /api/rollouts?track=&state=        GET /api/rollouts/{id}   GET /api/rollouts/{id}/timeline
-    POST /api/rollouts/{id}/approve|pause|resume|abort
-    GET /api/fleet?track=NAME
+    GET /api/rollouts?track=&state=, GET /api/rollouts/{id}[/timeline], GET /api/fleet?track=
+                                                              arcwave.Reader
+    POST /api/rollouts/{id}/pause|resume|abort|rollback        arcwave.Operator
+    POST /api/rollouts/{id}/approve                            arcwave.Approver
 
 A command is checked against the rollout it finds (`RolloutRecord.refusal`), written into its
-control block, then its orchestrations are woken to act on it. docs/api.md has every shape.
+control block, then its orchestrations are woken to act on it. `rollback` is not a command to
+a running rollout: it starts a new rollout of the revision that was good before a finished
+one (`_roll_back`). docs/api.md has every shape.
 """
 
 import asyncio
@@ -17,25 +20,36 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.contracts.orchestrations import CONTROL_EVENT
+from shared.identity import Caller, Role
 from shared.names import wave_instance
 from shared.problems import InvalidInput, Problem
 from shared.reasons import Reason
+from shared.revision import short_revision
 from shared.runtime import runtime
 from shared.states import Command, RolloutState
-from shared.store import RolloutRecord
+from shared.store import RolloutRecord, Trigger
 from shared.times import format_time, utc_now
 from triggers.dispatch import (
+    hand_over,
     hand_recovery,
     is_live,
     orchestration_status,
     wake,
 )
-from triggers.http import answer, caller, client_route, guarded, read_json, refuse
+from triggers.http import answer, authorised, client_route, guarded, read_json, refuse
 from triggers.views import cluster_view, rollout_detail, rollout_summary
 
 log = logging.getLogger("arcwave.triggers.rollouts")
 bp = df.Blueprint()
 
+ROLLBACK = "rollback"
+"""`POST /api/rollouts/{id}/rollback`: undo a finished rollout."""
+_ROLES = {
+    Command.APPROVE: Role.APPROVER,
+    Command.PAUSE: Role.OPERATOR,
+    Command.RESUME: Role.OPERATOR,
+    Command.ABORT: Role.OPERATOR,
+}
 _REASONS = {
     Command.APPROVE: Reason.APPROVED,
     Command.PAUSE: Reason.PAUSED,
@@ -50,6 +64,7 @@ _REASONS = {
 @bp.route(route="rollouts", methods=["GET"])
 @guarded
 async def list_rollouts(req: func.HttpRequest) -> func.HttpResponse:
+    authorised(req, Role.READER, "reading rollouts")
     track = req.params.get("track") or None
     state_text = req.params.get("state") or None
     state = None
@@ -76,6 +91,7 @@ async def list_rollouts(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="rollouts/{id}", methods=["GET"])
 @guarded
 async def get_rollout(req: func.HttpRequest) -> func.HttpResponse:
+    authorised(req, Role.READER, "reading a rollout")
     rollout = await _find_rollout(req.route_params.get("id", ""))
     if rollout is None:
         return refuse(404, f"no rollout '{req.route_params.get('id', '')}'")
@@ -88,6 +104,7 @@ async def get_rollout(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="rollouts/{id}/timeline", methods=["GET"])
 @guarded
 async def rollout_timeline(req: func.HttpRequest) -> func.HttpResponse:
+    authorised(req, Role.READER, "reading a timeline")
     rollout_id = req.route_params.get("id", "")
     rollout = await _find_rollout(rollout_id)
     if rollout is None:
@@ -115,27 +132,24 @@ async def rollout_command(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     rollout_id = req.route_params.get("id", "")
+    named = req.route_params.get("command", "")
+    if named == ROLLBACK:
+        who = authorised(req, Role.OPERATOR, "rolling back a rollout")
+        return await _roll_back(req, client, rollout_id, who)
     try:
-        command = Command(req.route_params.get("command", ""))
+        command = Command(named)
     except ValueError:
         return refuse(
-            404,
-            f"unknown command '{req.route_params.get('command')}': "
-            "use approve, pause, resume or abort",
+            404, f"unknown command '{named}': use approve, pause, resume, abort or rollback"
         )
+    actor = authorised(req, _ROLES[command], f"{command.value} a rollout").name
     body = read_json(req, f"{command.value} request", required=False)
     rollback = False
     if command is Command.ABORT and isinstance(body, dict) and "rollback" in body:
-        if not isinstance(body["rollback"], bool):
-            raise InvalidInput(
-                "abort request",
-                [Problem("rollback", "bool_type", "must be true or false", body["rollback"])],
-            )
-        rollback = body["rollback"]
+        rollback = _flag(body, "rollback", "abort request")
     rollout = await _find_rollout(rollout_id)
     if rollout is None:
         return refuse(404, f"no rollout '{rollout_id}'")
-    actor = caller(req)
     problem = rollout.refusal(command)
     if problem:
         return refuse(409, problem, state=rollout.state.value)
@@ -174,12 +188,71 @@ async def rollout_command(
     )
 
 
+async def _roll_back(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, rollout_id: str, who: Caller
+) -> func.HttpResponse:
+    """Start a rollout of the revision that was last good before the finished rollout
+    `rollout_id`, through the track's waves and gates, or with `{"fast": true}` all clusters
+    at once with the gates off. Its trigger names the rollout it undoes."""
+    body = read_json(req, "rollback request", required=False)
+    fast = _flag(body, "fast", "rollback request") if isinstance(body, dict) else False
+    rollout = await _find_rollout(rollout_id)
+    if rollout is None:
+        return refuse(404, f"no rollout '{rollout_id}'")
+    state = rollout.state
+    if not state.is_terminal:
+        return refuse(
+            409,
+            f"cannot roll back: rollout '{rollout_id}' is {state.value}; to undo a running "
+            'rollout, abort it with rollback (POST …/abort {"rollback": true})',
+            state=state.value,
+        )
+    if state is RolloutState.ROLLED_BACK:
+        return refuse(
+            409,
+            f"cannot roll back: rollout '{rollout_id}' was rolled back already",
+            state=state.value,
+        )
+    target = rollout.previous_revision
+    if target is None:
+        return refuse(
+            409,
+            f"cannot roll back: no revision of track '{rollout.track}' was good before "
+            f"rollout '{rollout_id}'",
+            state=state.value,
+        )
+    records = runtime().records
+    track = await asyncio.to_thread(records.tracks.find, rollout.track)
+    if track is None:
+        return refuse(404, f"no track '{rollout.track}': it was deleted")
+    kind = "rollback:fast" if fast else "rollback"
+    trigger = Trigger(kind=kind, actor=who.name, delivery_id=None, undoes=rollout_id)
+    handed = await hand_over(client, runtime(), track, target, trigger, uuid.uuid4().hex, fast=fast)
+    log.info(
+        "rollback of %s to %s requested by %s%s: %s",
+        rollout_id,
+        short_revision(target),
+        who.name,
+        " (fast: one wave, gates off)" if fast else "",
+        handed["rolloutId"],
+    )
+    return answer({**handed, "undoes": rollout_id, "fast": fast}, 202)
+
+
+def _flag(body: dict[str, object], field: str, what: str) -> bool:
+    value = body.get(field, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(what, [Problem(field, "bool_type", "must be true or false", value)])
+    return value
+
+
 # -- fleet ----------------------------------------------------------------------------------
 
 
 @bp.route(route="fleet", methods=["GET"])
 @guarded
 async def fleet(req: func.HttpRequest) -> func.HttpResponse:
+    authorised(req, Role.READER, "reading the fleet")
     track = req.params.get("track")
     if not track:
         raise InvalidInput(

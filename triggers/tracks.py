@@ -1,7 +1,8 @@
-"""The operator API on tracks (function key; the caller recorded from Easy Auth when it is on).
+"""The operator API on tracks (function key; who may do what: `shared.identity`).
 
-    PUT/GET/DELETE /api/tracks/{name}      GET /api/tracks
-    POST /api/tracks/{name}/rollouts       POST /api/tracks/{name}/plan
+    GET /api/tracks, GET /api/tracks/{name}, POST …/plan   arcwave.Reader
+    PUT/DELETE /api/tracks/{name}                          arcwave.Admin
+    POST /api/tracks/{name}/rollouts                       arcwave.Operator
 
 A track spec (at most `TRACK_SPEC_MAX_BYTES`, no YAML anchors or aliases, nested at most 64
 levels) is validated whole before anything is written, and written only over the version the
@@ -18,6 +19,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.documents import parse_document
+from shared.identity import Caller, Role
 from shared.names import track_instance
 from shared.planner import plan_rollout
 from shared.problems import InvalidInput, Problem, short_repr
@@ -34,7 +36,7 @@ from triggers.http import (
     Precondition,
     PreconditionFailedError,
     answer,
-    caller,
+    authorised,
     client_route,
     etag_header,
     guarded,
@@ -59,6 +61,7 @@ checks again itself."""
 @bp.route(route="tracks", methods=["GET"])
 @guarded
 async def list_tracks(req: func.HttpRequest) -> func.HttpResponse:
+    authorised(req, Role.READER, "reading tracks")
     tracks = await asyncio.to_thread(runtime().records.tracks.list)
     return answer({"tracks": [track_view(t) for t in tracks]})
 
@@ -68,12 +71,14 @@ async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
     name = req.route_params.get("name", "")
     records = runtime().records
     if req.method == "GET":
+        authorised(req, Role.READER, "reading a track")
         found = await asyncio.to_thread(records.tracks.find, name)
         if found is None:
             return refuse(404, f"no track '{name}'")
         return answer(track_view(found), headers=etag_header(found))
+    who = authorised(req, Role.ADMIN, "changing or deleting a track")
     if req.method == "DELETE":
-        return await _delete_track(req, client, name)
+        return await _delete_track(req, client, name, who)
     spec = _track_spec_from(req, name)
     now = utc_now()
     precondition = Precondition.of(req)
@@ -95,7 +100,7 @@ async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
 
     saved = await asyncio.to_thread(records.tracks.update, name, with_spec, default=new_track)
     created = found is None
-    log.info("track %s %s by %s", name, "created" if created else "updated", caller(req))
+    log.info("track %s %s by %s", name, "created" if created else "updated", who.name)
     body = track_view(saved)
     active = await _active_rollout(saved)
     if active is not None:
@@ -140,7 +145,7 @@ async def _create_only_conflict(
 
 
 async def _delete_track(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient, name: str
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, name: str, who: Caller
 ) -> func.HttpResponse:
     records = runtime().records
     found = await asyncio.to_thread(records.tracks.find, name)
@@ -163,10 +168,10 @@ async def _delete_track(
     except PreconditionFailed:
         fresh = await asyncio.to_thread(records.tracks.find, name)
         Precondition.of(req).check(fresh, name)
-        return await _delete_track(req, client, name)
+        return await _delete_track(req, client, name, who)
     instance = track_instance(name)
     await if_there(
-        client.terminate(instance, f"track deleted by {caller(req)}"),
+        client.terminate(instance, f"track deleted by {who.name}"),
         f"terminate {instance} (the reconciliation closes what it leaves)",
     )
     return answer({"deleted": name})
@@ -211,6 +216,7 @@ async def start_rollout(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     name = req.route_params.get("name", "")
+    who = authorised(req, Role.OPERATOR, "starting a rollout")
     records = runtime().records
     found = await asyncio.to_thread(records.tracks.find, name)
     if found is None:
@@ -218,7 +224,7 @@ async def start_rollout(
     body = read_json(req, "rollout request")
     revision = _revision(body, oci=found.track_spec().source.is_oci)
     reason = body.get("reason") if isinstance(body, dict) else None
-    trigger = Trigger(kind="api", actor=caller(req), delivery_id=None)
+    trigger = Trigger(kind="api", actor=who.name, delivery_id=None)
     handed = await hand_over(client, runtime(), found, revision, trigger, uuid.uuid4().hex)
     log.info(
         "rollout of %s on %s requested by %s: %s",
@@ -233,6 +239,7 @@ async def start_rollout(
 @bp.route(route="tracks/{name}/plan", methods=["POST"])
 @guarded
 async def preview_plan(req: func.HttpRequest) -> func.HttpResponse:
+    authorised(req, Role.READER, "previewing a plan")
     name = req.route_params.get("name", "")
     rt = runtime()
     found = await asyncio.to_thread(rt.records.tracks.find, name)

@@ -121,6 +121,8 @@ def local_stack(state: Path, port: int, out: Console) -> Iterator[Stack]:
             log_path=logs / "devhost.log",
             keep_out=SHELL_PREFIXES,
             die_with_parent=True,
+            # As App Service authentication: operators act as a user with roles (security.md).
+            easy_auth=True,
         )
         running.callback(devhost.stop)
         try:

@@ -59,6 +59,13 @@ def api_help(out: Console, stack: Stack) -> None:
         f"emulator control API: {emulator.endpoint}/_emulator/ (TLS cert {emulator.cert_path})"
     )
     out.print(f"try: curl -s -H 'x-functions-key: {key}' {stack.api_url}/rollouts", soft_wrap=True)
+    out.print(
+        "act as a signed-in user with roles (docs/security.md): "
+        f"curl -s -X POST -H 'x-functions-key: {key}' {stack.devhost.base_url}/admin/devhost/token "
+        """-d '{"name": "ada@contoso.com", "roles": ["arcwave.Approver"]}', then send """
+        "Authorization: Bearer <token> with the key",
+        soft_wrap=True,
+    )
 
 
 def passed(out: Console, took: float) -> None:

@@ -26,6 +26,8 @@ class Trigger(WireModel):
     kind: str = Field(min_length=1)
     actor: str = Field(min_length=1)
     delivery_id: str | None = None
+    undoes: str | None = None
+    """A rollback of a finished rollout: the id of the rollout it undoes."""
 
 
 class WaveSummary(WireModel):
@@ -86,6 +88,8 @@ class RolloutRecord(Record):
     control: RolloutControl = Field(default_factory=RolloutControl)
     clusters: list[str] | None = None
     """A catch-up's clusters (None: the track's whole fleet)."""
+    fast: bool = False
+    """A fast rollback: every cluster in one wave, gates off (`activities.plan.fast_spec`)."""
     spec: dict[str, Any] | None = None
     """The track spec as planned (wire JSON): every write and rollback of this rollout uses
     it, whatever happens to the track's spec meanwhile."""

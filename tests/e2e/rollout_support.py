@@ -214,8 +214,14 @@ def signed_github(
 
 @contextmanager
 def running_stack(
-    tmp: Path, *, env: dict[str, str] | None = None, **scenario_overrides: Any
+    tmp: Path,
+    *,
+    env: dict[str, str] | None = None,
+    easy_auth: bool = False,
+    **scenario_overrides: Any,
 ) -> Iterator[Stack]:
+    """The emulator and devhost serving the app on SQLite; `easy_auth`: devhost acts as App
+    Service authentication (`DevHost.token` mints a signed-in caller's token)."""
     db = tmp / "arcwave.db"
     vault = scenario_overrides.get("keyVault", {}).get("secrets", {})
     for name, value in vault.items():
@@ -242,7 +248,9 @@ def running_stack(
                 **(env or {}),
             }
         )
-        with DevHost(ROOT, state_dir=tmp / "devhost", env=settings_env) as host:
+        with DevHost(
+            ROOT, state_dir=tmp / "devhost", env=settings_env, easy_auth=easy_auth
+        ) as host:
             secret("devhost function key", host.function_key)
             yield Stack(host=host, emulator=emulator, records=records)
 

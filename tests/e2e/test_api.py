@@ -129,7 +129,9 @@ def test_operator_rollouts_commands_and_conflicts(stack: Stack) -> None:
     assert code == 409 and body["state"] == "WaitingForApproval"
     code, body = api(stack, "DELETE", "tracks/baseline")
     assert code == 409 and body["activeRolloutId"] == rollout_id
-    assert api(stack, "POST", f"rollouts/{rollout_id}/approve")[0] == 202
+    code, body = api(stack, "POST", f"rollouts/{rollout_id}/approve")
+    assert code == 403 and "ARCWAVE_KEYS_MAY_APPROVE" in body["error"]  # a key is no person
+    stack.command(rollout_id, approvals={"rest": "ada@contoso.com"})  # tests/e2e/test_roles.py
     stack.wait_state(rollout_id, RolloutState.SUCCEEDED)
     code, body = api(stack, "POST", f"rollouts/{rollout_id}/abort", {"rollback": True})
     assert code == 409 and "Succeeded" in body["error"]

@@ -68,3 +68,27 @@ def test_infra_checks_fail_and_name_make_infra_tools_when_the_venv_is_missing(
     monkeypatch.setenv("ARCWAVE_INFRA_VENV", str(tmp_path / "absent"))
     with pytest.raises(pytest.fail.Exception, match=r"run `make infra-tools`"):
         infra_python()
+
+
+def test_infra_bicep_syntax_check_reads_past_an_extension_declaration(tmp_path: Path) -> None:
+    """tree-sitter-bicep 1.1.0 predates `extension`: a one-line declaration is blanked, the rest
+    of the file is still parsed (with its own line numbers), and other forms still fail."""
+    resource = "resource app 'Microsoft.Graph/applications@v1.0' = {\n  uniqueName: 'arcwave'\n"
+    (tmp_path / "graph.bicep").write_text(
+        f"extension microsoftGraphV1\n\n{resource}  displayName: 'arcwave'\n}}\n"
+    )
+    (tmp_path / "aliased.bicep").write_text(
+        "extension 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0' as graph\n"
+    )
+    broken = tmp_path / "broken.bicep"
+    broken.write_text(f"extension microsoftGraphV1\n\n{resource}  displayName: \n}}\n")
+    odd = tmp_path / "odd.bicep"
+    odd.write_text("extension 'unterminated\nparam p string\n")
+
+    result = run_check(tmp_path)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{broken}:5:" in result.stdout
+    assert f"{odd}:1:1:" in result.stdout
+    assert "graph.bicep" not in result.stdout and "aliased.bicep" not in result.stdout
+    assert "4 files, 2 with syntax errors" in result.stdout

@@ -74,3 +74,38 @@ def test_infra_every_skipped_check_names_its_reason() -> None:
         check, _, reason = line.partition("#")
         assert re.fullmatch(r"\s+- CKV2?_AZURE_\d+\s+", check), line
         assert len(reason.strip()) > 30, f"skip without a reason: {line.strip()}"
+
+
+GRAPH_APP = (
+    "extension microsoftGraphV1\n\n"
+    "resource app 'Microsoft.Graph/applications@v1.0' = {\n"
+    "  uniqueName: 'arcwave'\n"
+    "  displayName: 'arcwave'\n"
+    "}\n"
+)
+
+
+def test_infra_checkov_leaves_out_a_graph_only_extension_file_and_names_it(tmp_path: Path) -> None:
+    """checkov cannot parse `extension`, and has no check for Microsoft.Graph resources."""
+    (tmp_path / "graph.bicep").write_text(GRAPH_APP)
+    function = (REPO / "infra" / "app" / "function.bicep").read_text()
+    (tmp_path / "function.bicep").write_text(function)
+
+    result = run_checkov(str(tmp_path), "--config-file", str(CONFIG))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{tmp_path / 'graph.bicep'}: not scanned" in result.stdout
+    assert re.search(r"[1-9]\d* passed, 0 failed, 0 parsing errors", result.stdout), result.stdout
+
+
+def test_infra_checkov_fails_on_an_arm_resource_in_an_extension_file(tmp_path: Path) -> None:
+    (tmp_path / "graph.bicep").write_text(
+        GRAPH_APP + "\nresource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {\n"
+        "  name: 'kv'\n}\n"
+    )
+
+    result = run_checkov(str(tmp_path), "--config-file", str(CONFIG))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Microsoft.KeyVault/vaults" in result.stdout
+    assert "checkov would never check" in result.stdout

@@ -398,3 +398,307 @@ def test_infra_azure_pipeline_tests_packages_and_publishes_to_flex_consumption()
     publish = next(t for t in tasks if t.get("task") == "AzureFunctionApp@2")
     assert publish["inputs"]["isFlexConsumption"] is True
     assert publish["inputs"]["appType"] == "functionAppLinux"
+
+
+class Expr(str):
+    """A Bicep expression that is not a literal (a parameter, a function call, ...), as written."""
+
+
+def bicep_value(text: str) -> object:
+    """One Bicep scalar: a string literal (escapes undone), a bool, an int or an Expr."""
+    if re.fullmatch(r"'(?:[^'\\]|\\.)*'", text):
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
+    if text in ("true", "false"):
+        return text == "true"
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    return Expr(text)
+
+
+def bicep_object(body: str) -> dict[str, object]:
+    """The object literal `body` (the lines between its braces, one property or item per line, as
+    infra/ writes them) as dicts, lists and scalars; comment lines are skipped."""
+    root: dict[str, object] = {}
+    stack: list[dict[str, object] | list[object]] = [root]
+    for raw in body.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("//"):
+            continue
+        top = stack[-1]
+        if line in ("}", "]"):
+            stack.pop()
+            continue
+        if isinstance(top, dict):
+            match = re.fullmatch(r"'?([\w$.-]+)'?: (.+)", line)
+            assert match, f"not a Bicep property line: {line!r}"
+            key, value = match.groups()
+            assert key not in top, f"{key} appears twice"
+        else:
+            key, value = "", line
+        if value in ("{", "["):
+            child: dict[str, object] | list[object] = {} if value == "{" else []
+            stack.append(child)
+        else:
+            assert not value.endswith(("{", "[")), f"one value per line: {line!r}"
+            child = bicep_value(value)  # type: ignore[assignment]
+        if isinstance(top, dict):
+            top[key] = child
+        else:
+            top.append(child)
+    assert stack == [root], "unbalanced braces"
+    return root
+
+
+def bicep_resources(text: str) -> dict[str, tuple[str, str]]:
+    """Top-level resources of a Bicep file: symbol -> (type@version, body as written)."""
+    found = {}
+    for match in re.finditer(
+        r"^resource (\w+) '([^']+)' (?:existing )?= (?:if \([^\n]*\) )?\{\n(.*?)^\}",
+        text,
+        re.M | re.S,
+    ):
+        found[match.group(1)] = (match.group(2), match.group(3))
+    return found
+
+
+def auth_settings() -> dict[str, object]:
+    """The body of the function app's `authsettingsV2` config resource, as an object."""
+    settings = [
+        bicep_object(body)
+        for kind, body in bicep_resources(bicep("app/function.bicep")).values()
+        if kind.startswith("Microsoft.Web/sites/config@")
+        and re.search(r"^  name: 'authsettingsV2'$", body, re.M)
+    ]
+    assert len(settings) == 1, "app/function.bicep declares no (or two) authsettingsV2 resources"
+    return settings[0]
+
+
+def auth_registration() -> dict[str, tuple[str, dict[str, object]]]:
+    """The resources of app/auth.bicep: symbol -> (type@version, body as an object)."""
+    resources = bicep_resources(bicep("app/auth.bicep"))
+    return {symbol: (kind, bicep_object(body)) for symbol, (kind, body) in resources.items()}
+
+
+def test_bicep_object_reads_nested_objects_arrays_and_scalars() -> None:
+    parsed = bicep_object(
+        "  name: 'it\\'s'\n  count: 2\n  on: true\n  // a comment\n  ref: site.id\n"
+        "  inner: {\n    list: [\n      'a'\n      {\n        b: false\n      }\n    ]\n  }\n"
+    )
+    assert parsed == {
+        "name": "it's",
+        "count": 2,
+        "on": True,
+        "ref": "site.id",
+        "inner": {"list": ["a", {"b": False}]},
+    }
+    assert isinstance(parsed["ref"], Expr) and not isinstance(parsed["name"], Expr)
+    with pytest.raises(AssertionError, match="unbalanced"):
+        bicep_object("  a: {\n    b: 1\n")
+
+
+# Who reaches the app without an Entra token, and must keep doing so: the signed webhooks, Flux's
+# HMAC-signed events, the public routes, Event Grid (its system key on the extension's URL) and
+# automation with a function key on every operator route.
+UNAUTHENTICATED_CALLERS = [
+    "/api/hooks/github",
+    "/api/hooks/azuredevops",
+    "/api/flux/events",
+    "/api/healthz",
+    "/api/openapi.json",
+    "/runtime/webhooks/eventgrid",
+    "/api/tracks/baseline",
+    "/api/rollouts/r-1/approve",
+]
+BLOCKING_ACTIONS = ("RedirectToLoginPage", "Return401", "Return403")
+
+
+def blocked_without_token(settings: dict[str, object], paths: list[str]) -> list[str]:
+    """The `paths` App Service authentication would refuse to a caller without an Entra token
+    (a login redirect or 401/403 instead of the app): authentication is required, or an action
+    other than AllowAnonymous is set without requireAuthentication explicitly false, and the
+    path is not one of `excludedPaths` (a path, or a prefix ending in /*)."""
+    properties = settings.get("properties", {})
+    assert isinstance(properties, dict)
+    if (
+        not isinstance(properties.get("platform"), dict)
+        or properties["platform"].get("enabled") is not True
+    ):
+        return []
+    validation = properties.get("globalValidation", {})
+    assert isinstance(validation, dict)
+    required = validation.get("requireAuthentication")
+    action = validation.get("unauthenticatedClientAction", "RedirectToLoginPage")
+    if required is not True and (required is False or action == "AllowAnonymous"):
+        return []
+    if required is not True and action not in BLOCKING_ACTIONS:
+        return []
+    excluded = [str(p) for p in validation.get("excludedPaths", [])]  # type: ignore[union-attr]
+
+    def is_excluded(path: str) -> bool:
+        return any(path == p or (p.endswith("/*") and path.startswith(p[:-1])) for p in excluded)
+
+    return [path for path in paths if not is_excluded(path)]
+
+
+def sample_settings(**validation: object) -> dict[str, object]:
+    return {"properties": {"platform": {"enabled": True}, "globalValidation": validation}}
+
+
+@pytest.mark.parametrize(
+    ("validation", "blocked"),
+    [
+        ({"requireAuthentication": False, "unauthenticatedClientAction": "AllowAnonymous"}, []),
+        ({"requireAuthentication": True, "unauthenticatedClientAction": "Return401"}, ["all"]),
+        ({"requireAuthentication": True, "unauthenticatedClientAction": "Return403"}, ["all"]),
+        (
+            {"requireAuthentication": True, "unauthenticatedClientAction": "RedirectToLoginPage"},
+            ["all"],
+        ),
+        ({"unauthenticatedClientAction": "Return401"}, ["all"]),
+        (
+            {"requireAuthentication": True, "unauthenticatedClientAction": "AllowAnonymous"},
+            ["all"],
+        ),
+        (
+            {
+                "requireAuthentication": True,
+                "unauthenticatedClientAction": "Return401",
+                "excludedPaths": ["/api/hooks/*", "/api/flux/events"],
+            },
+            [
+                "/api/healthz",
+                "/api/openapi.json",
+                "/runtime/webhooks/eventgrid",
+                "/api/tracks/baseline",
+                "/api/rollouts/r-1/approve",
+            ],
+        ),
+    ],
+)
+def test_blocked_without_token_knows_what_refuses_a_caller_without_a_token(
+    validation: dict[str, object], blocked: list[str]
+) -> None:
+    expected = UNAUTHENTICATED_CALLERS if blocked == ["all"] else blocked
+    assert blocked_without_token(sample_settings(**validation), UNAUTHENTICATED_CALLERS) == expected
+
+
+def test_infra_turns_on_app_service_authentication_for_the_function_app() -> None:
+    settings = auth_settings()
+    assert settings["parent"] == "site"
+    properties = settings["properties"]
+    assert isinstance(properties, dict)
+    assert properties["platform"] == {"enabled": True}, "platform.enabled must be true"
+    assert properties["httpSettings"] == {"requireHttps": True}, "HTTPS only, default forwardProxy"
+    assert properties["login"] == {"tokenStore": {"enabled": False}}
+
+
+def test_infra_app_service_authentication_still_lets_webhooks_events_and_keys_through() -> None:
+    """requireAuthentication false and AllowAnonymous, on purpose: the app decides per route."""
+    settings = auth_settings()
+    assert blocked_without_token(settings, UNAUTHENTICATED_CALLERS) == []
+    validation = settings["properties"]["globalValidation"]  # type: ignore[index]
+    assert validation == {
+        "requireAuthentication": False,
+        "unauthenticatedClientAction": "AllowAnonymous",
+    }
+
+
+def test_infra_app_service_authentication_validates_tokens_of_the_arcwave_registration() -> None:
+    providers = auth_settings()["properties"]["identityProviders"]  # type: ignore[index]
+    assert list(providers) == ["azureActiveDirectory"], "Microsoft Entra ID is the one provider"
+    entra = providers["azureActiveDirectory"]
+    assert entra["enabled"] is True
+    assert entra["registration"] == {
+        "clientId": "authClientId",
+        "openIdIssuer": "https://login.microsoftonline.com/${tenant().tenantId}/v2.0",
+    }, "no client secret: the API only validates bearer tokens"
+    assert sorted(entra["validation"]["allowedAudiences"]) == ["authClientId", "authIdentifierUri"]
+    params = module_params(bicep("main.bicep"), "functionApp")
+    assert params["authClientId"] == "authAppClientId"
+    assert params["authIdentifierUri"] == "authAppIdentifierUri"
+
+
+ARCWAVE_APP_ROLES = {"arcwave.Reader", "arcwave.Operator", "arcwave.Approver", "arcwave.Admin"}
+
+
+def test_infra_app_registration_declares_the_app_roles_arcwave_checks() -> None:
+    from shared.identity import Role
+
+    assert {role.value for role in Role} == ARCWAVE_APP_ROLES
+    text = bicep("app/auth.bicep")
+    assert re.search(r"^extension microsoftGraphV1$", text, re.M)
+    kind, app = auth_registration()["app"]
+    assert kind == "Microsoft.Graph/applications@v1.0"
+    roles = app["appRoles"]
+    assert isinstance(roles, list)
+    assert {role["value"] for role in roles} == ARCWAVE_APP_ROLES, "an app role is missing"
+    ids = [role["id"] for role in roles]
+    assert len(set(ids)) == len(ids) == len(ARCWAVE_APP_ROLES)
+    for role in roles:
+        assert role["allowedMemberTypes"] == ["User", "Application"], role["value"]
+        assert role["isEnabled"] is True and len(role["description"]) > 10, role["value"]
+        assert role["id"] == f"guid('arcwave', 'appRole', '{role['value']}')", role["value"]
+    assert "origin" not in text, "origin is read-only: Graph refuses it (msgraph-bicep-types#130)"
+
+
+def test_infra_app_registration_exposes_a_v2_api_for_tokens_of_its_identifier_uri() -> None:
+    resources = auth_registration()
+    _, app = resources["app"]
+    assert app["uniqueName"] == "uniqueName"
+    assert app["signInAudience"] == "AzureADMyOrg"
+    assert app["identifierUris"] == ["identifierUri"]
+    api = app["api"]
+    assert api["requestedAccessTokenVersion"] == 2
+    (scope,) = api["oauth2PermissionScopes"]
+    assert (scope["value"], scope["type"], scope["isEnabled"]) == (
+        "user_impersonation",
+        "User",
+        True,
+    )
+    assert "passwordCredentials" not in app and "keyCredentials" not in app, "no credentials"
+    kind, principal = resources["servicePrincipal"]
+    assert kind == "Microsoft.Graph/servicePrincipals@v1.0"
+    assert principal == {"appId": "app.appId", "appRoleAssignmentRequired": True}
+    config = json.loads((INFRA / "bicepconfig.json").read_text())
+    assert config["extensions"]["microsoftGraphV1"].startswith(
+        "br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:"
+    )
+
+
+def test_infra_creates_the_registration_unless_an_existing_one_is_named() -> None:
+    main = bicep("main.bicep")
+    assert declared_params(main)["authClientId"] is True
+    assert "param authClientId string = ''" in main
+    assert "var createAuthApp = empty(authClientId)\n" in main
+    assert re.search(
+        r"^module authRegistration 'app/auth\.bicep' = if \(createAuthApp\) \{", main, re.M
+    )
+    params = module_params(main, "authRegistration")
+    assert params["identifierUri"] == "'api://${tenant().tenantId}/${authAppUniqueName}'"
+    assert (
+        "var authAppClientId = createAuthApp ? authRegistration.outputs.clientId : authClientId\n"
+        in main
+    )
+    example = (INFRA / "main.bicepparam").read_text()
+    assert (
+        "param authClientId = readEnvironmentVariable('ARCWAVE_AUTH_EXISTING_CLIENT_ID', '')"
+        in example
+    )
+    # Not the output's own name: azd keeps outputs as environment variables, and a created
+    # registration must not turn into an "existing" one on the next deployment.
+    assert "readEnvironmentVariable('ARCWAVE_AUTH_CLIENT_ID'" not in example
+
+
+def test_infra_outputs_the_client_id_and_the_scope_to_request() -> None:
+    outputs = dict(re.findall(r"^output (\w+) \w+ = (.+)$", bicep("main.bicep"), re.MULTILINE))
+    assert outputs["ARCWAVE_AUTH_CLIENT_ID"] == "authAppClientId"
+    assert outputs["ARCWAVE_AUTH_IDENTIFIER_URI"] == "authAppIdentifierUri"
+    assert outputs["ARCWAVE_AUTH_SCOPE"] == "'${authAppIdentifierUri}/.default'"
+
+
+def test_infra_every_inline_checkov_skip_names_its_reason() -> None:
+    for path, text in all_bicep().items():
+        for skip in re.findall(r"checkov:skip=(.*)$", text, re.M):
+            check, _, reason = skip.partition(":")
+            assert re.fullmatch(r"CKV2?_AZURE_\d+", check), (path.name, skip)
+            assert len(reason.strip()) > 30, f"{path.name}: skip without a reason: {skip}"

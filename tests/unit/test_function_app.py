@@ -169,3 +169,34 @@ def test_openapi_documents_exactly_the_registered_routes(functions: dict[str, ob
     assert doc["openapi"] == "3.1.0"
     assert "TrackSpec" in doc["components"]["schemas"]
     json.dumps(doc)  # serialisable as served
+
+
+# The routes a caller reaches without a function key: each verifies a signature (webhooks, Flux
+# events) or is public (health, the API's description). App Service authentication lets every
+# request through (infra/app/function.bicep: requireAuthentication false, on purpose), so the
+# host's function key is what guards every other route.
+ANONYMOUS_ROUTES = {
+    "/api/hooks/{provider}",
+    "/api/flux/events",
+    "/api/healthz",
+    "/api/openapi.json",
+}
+
+
+def test_every_operator_route_needs_a_function_key(functions: dict[str, object]) -> None:
+    import re
+
+    levels: dict[str, str] = {}
+    for function in functions.values():
+        bindings = json.loads(function.get_function_json())["bindings"]  # type: ignore[attr-defined]
+        for binding in bindings:
+            if binding["type"] == "httpTrigger":
+                route = re.sub(r"\{(\w+)(:\w+)?\??\}", r"{\1}", binding["route"])
+                levels[f"/api/{route}"] = binding["authLevel"]
+    assert not ANONYMOUS_ROUTES - levels.keys(), "an anonymous route is gone: update the list"
+    keyless = {
+        route: level
+        for route, level in levels.items()
+        if route not in ANONYMOUS_ROUTES and level != "FUNCTION"
+    }
+    assert keyless == {}, f"operator routes without function-key auth: {keyless}"

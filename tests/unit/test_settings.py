@@ -148,3 +148,25 @@ def test_a_good_poll_interval_is_taken_as_given(tmp_path: Path) -> None:
 def test_the_sdk_log_level_is_taken_in_any_case(tmp_path: Path) -> None:
     settings = Settings.from_env(env(tmp_path, ARCWAVE_SDK_LOG_LEVEL=" debug "))
     assert settings.sdk_log_level is LogLevel.DEBUG
+
+
+def test_identity_settings_are_read_and_checked(tmp_path: Path) -> None:
+    digest = "ab" * 32
+    settings = Settings.from_env(
+        env(
+            tmp_path,
+            WEBSITE_AUTH_ENABLED="True",
+            ARCWAVE_KEY_NAMES=f"pipeline=sha256:{digest}",
+            ARCWAVE_KEYS_MAY_APPROVE="TRUE",
+        )
+    )
+    assert settings.identity.app_service_auth and settings.identity.keys_may_approve
+    assert settings.identity.key_names == {"pipeline": digest}
+    plain = Settings.from_env(env(tmp_path)).identity
+    assert not plain.app_service_auth and not plain.keys_may_approve
+    for name, value in (
+        ("ARCWAVE_KEY_NAMES", "pipeline=hunter2-key"),
+        ("ARCWAVE_KEYS_MAY_APPROVE", "yes"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env(env(tmp_path, **{name: value}))

@@ -91,6 +91,11 @@ KEYED_ERRORS = {
     "401": response(
         "missing or wrong function key: the Functions host answers, before the app, with no body"
     ),
+    "403": response(
+        "the caller lacks the role the operation needs (arcwave.Reader, arcwave.Operator, "
+        "arcwave.Approver or arcwave.Admin): the error names it",
+        ERROR,
+    ),
     "404": response("no such track, rollout or command", ERROR),
     "409": CONFLICT,
     "413": response("the body is over the route's cap, or too large to store", ERROR),

@@ -23,6 +23,7 @@ from triggers.openapi.schemas import (
     COMMANDED,
     ERROR,
     FLEET,
+    HANDED,
     HOOK_ANSWER,
     PLAN,
     REVISION_BODY,
@@ -330,10 +331,13 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
     "/api/rollouts/{id}/{command}": {
         "post": {
             "operationId": "commandRollout",
-            "summary": 'approve, pause, resume or abort (abort takes {"rollback": bool})',
+            "summary": "approve (arcwave.Approver), pause, resume or abort a running rollout "
+            '(abort takes {"rollback": bool}), or roll back a finished one (arcwave.Operator): '
+            'rollback starts a rollout of the revision good before it ({"fast": true}: one '
+            "wave, gates off)",
             "parameters": [
                 path_param("id", ROLLOUT_ID),
-                path_param("command", {"enum": [c.value for c in Command]}),
+                path_param("command", {"enum": [*(c.value for c in Command), "rollback"]}),
             ],
             "requestBody": {
                 "required": False,
@@ -341,13 +345,33 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
                     "application/json": {
                         "schema": {
                             "type": "object",
-                            "properties": {"rollback": {"type": "boolean"}},
+                            "properties": {
+                                "rollback": {"type": "boolean"},
+                                "fast": {"type": "boolean"},
+                            },
                         }
                     }
                 },
             },
             "responses": {
-                "202": response("accepted", COMMANDED),
+                "202": response(
+                    "accepted: the command (approve, pause, resume, abort), or the rollout that "
+                    "undoes this one (rollback)",
+                    {
+                        "anyOf": [
+                            COMMANDED,
+                            {
+                                **HANDED,
+                                "required": [*HANDED["required"], "undoes", "fast"],
+                                "properties": {
+                                    **HANDED["properties"],
+                                    "undoes": TEXT,
+                                    "fast": {"type": "boolean"},
+                                },
+                            },
+                        ]
+                    },
+                ),
                 **KEYED_ERRORS,
                 "409": response(
                     "the command does not apply in the rollout's state, or the rollout is no "

@@ -34,7 +34,7 @@ ERROR: dict[str, Any] = {
         "limit": {"type": "integer", "description": "413: the limit exceeded, in bytes"},
     },
 }
-HANDED = {
+HANDED: dict[str, Any] = {
     "type": "object",
     "required": ["track", "revision", "rolloutId", "queued"],
     "properties": {
