@@ -47,8 +47,35 @@ lint: setup
 
 ## test: lint, then every test tier that exists, the short chaos run among them
 ## (tests/chaos/test_chaos.py: one run of 60 clusters, 4 devhost kills, every fault kind)
-test: lint infra-tools
+## and the dashboard's browser tests in Debian's Chromium (tests/browser/)
+test: lint infra-tools browser-deps axe
 	$(BIN)/python -m pytest -n auto tests
+
+## browser-deps: Debian's Chromium and chromedriver for the dashboard's browser tests (tests/browser/),
+## installed with apt-get when either is missing (as root, as on CI)
+.PHONY: browser-deps
+browser-deps:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+## axe: axe-core from the npm registry into tests/browser/axe (the accessibility checks inject it)
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+.PHONY: axe
+axe: $(AXE)
+
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	cd tests/browser/axe && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
+
+## browser: the dashboard's browser tests alone, in headless Chromium
+.PHONY: browser
+browser: setup browser-deps axe
+	$(BIN)/python -m pytest -n auto tests/browser
+
+## screenshots: the dashboard on the local stack, as PNGs for the docs (docs/images/dashboard-*.png)
+.PHONY: screenshots
+screenshots: setup browser-deps
+	$(BIN)/python -m tests.browser.screenshots docs/images
 
 ## chaos: the chaos and fault suite at its default size (docs/reliability.md): 4 runs of 200
 ## clusters, 30 devhost kills; prints the seed; CHAOS_ARGS="--seed N" replays a run; exit 1 on

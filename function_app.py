@@ -7,6 +7,8 @@ from activities import advance, observe, plan, record, recovery, restore
 from orchestrators import rollout, track, wave
 from shared.runtime import check_settings_at_start
 from triggers import (
+    browser,
+    dashboard,
     events,
     flux,
     git,
@@ -33,6 +35,8 @@ app.register_functions(sweep.bp)
 app.register_functions(reconcile.bp)
 app.register_functions(watch.bp)
 app.register_functions(openapi.bp)
+app.register_functions(dashboard.bp)
+app.register_functions(browser.bp)
 app.register_functions(track.bp)
 app.register_functions(rollout.bp)
 app.register_functions(wave.bp)

@@ -254,7 +254,7 @@ class _Writer:
 
 @bp.activity_trigger(input_name="ref", activity=ADVANCE)
 def advance_wave(ref: WaveRef) -> AdvanceResult:
-    return act(advance, ref)
+    return act(advance, ref, ADVANCE)
 
 
 def _source_of(configuration: dict[str, object]) -> str:

@@ -251,4 +251,4 @@ def progress(record: ClusterRecord, health: Health, now: datetime) -> ClusterRec
 
 @bp.activity_trigger(input_name="request", activity=OBSERVE)
 def observe_wave(request: ObserveRequest) -> ObserveResult:
-    return act(observe, request)
+    return act(observe, request, OBSERVE)

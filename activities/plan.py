@@ -142,4 +142,4 @@ def fast_spec(spec: TrackSpec) -> TrackSpec:
 
 @bp.activity_trigger(input_name="ref", activity=PLAN)
 def plan_rollout_activity(ref: PlanRequest) -> PlanResult:
-    return act(plan, ref)
+    return act(plan, ref, PLAN)

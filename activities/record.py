@@ -12,17 +12,26 @@ message="…"`, at INFO, or WARNING for the decisions an operator has to act on.
 
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
 
-from shared.contracts.activities import READ_CONTROL, RECORD, Control, ProgressRecord, RolloutRef
+from shared.contracts.activities import (
+    READ_CONTROL,
+    RECORD,
+    TRACEPARENT,
+    Control,
+    ProgressRecord,
+    RolloutRef,
+)
 from shared.events import EventType, lifecycle_event
 from shared.logs import fields
 from shared.reasons import Reason
 from shared.runtime import Runtime, act, control_of
 from shared.states import ClusterState, RolloutState, WaveState
 from shared.store import Conflict, RolloutRecord, TrackRecord, Trigger, WaveStatus
+from shared.telemetry import gate_waited, rollout_state
 
 log = logging.getLogger("arcwave.activities.record")
 bp = df.Blueprint()
@@ -82,6 +91,10 @@ def record(rt: Runtime, step: ProgressRecord) -> Control:
     )
     if written:
         log.log(logging.WARNING if reason in NEEDS_ATTENTION else logging.INFO, "decision %s", line)
+        if state is not None:
+            rollout_state(state.value, reason.value, track)
+        if "wave" in step:
+            _gate_passed(rt, step, now)
     else:
         log.debug("decision already recorded (a retried attempt): %s", line)
     if "event" in step:
@@ -104,6 +117,24 @@ def record(rt: Runtime, step: ProgressRecord) -> Control:
     return control_of(rollout)
 
 
+GATES = {"approved": ("approval", "approval"), "succeeded": ("soak", "soaking")}
+GATES["failed"] = GATES["succeeded"]
+"""A wave's step that ends a gate → the gate, and the step that began it."""
+
+
+def _gate_passed(rt: Runtime, step: ProgressRecord, now: datetime) -> None:
+    """The step ends a wave's wait at a gate (an approval given, a soak's verdict): how long
+    the wave waited there, from the step that began the wait (`arcwave.gate.duration`)."""
+    wave = step["wave"]
+    ended = step["key"].removeprefix(f"wave/{wave}/")
+    if ended not in GATES:
+        return
+    gate, began = GATES[ended]
+    start = rt.records.timeline.find(step["rolloutId"], f"wave/{wave}/{began}")
+    if start is not None:
+        gate_waited(gate, (now - start.time).total_seconds(), step["track"], wave)
+
+
 def _create(rt: Runtime, step: ProgressRecord, now: Any) -> None:
     # Conflict: a retried attempt, or the API created the record first.
     with contextlib.suppress(Conflict):
@@ -112,7 +143,10 @@ def _create(rt: Runtime, step: ProgressRecord, now: Any) -> None:
                 id=step["rolloutId"],
                 track=step["track"],
                 revision=step["revision"],
-                trigger=Trigger.model_validate(step["trigger"]),
+                # The trace context the trigger carried is telemetry's, not the record's.
+                trigger=Trigger.model_validate(
+                    {k: v for k, v in step["trigger"].items() if k != TRACEPARENT}
+                ),
                 clusters=step.get("clusters") or None,
                 created_at=now,
                 updated_at=now,
@@ -171,9 +205,9 @@ def read(rt: Runtime, ref: RolloutRef) -> Control:
 
 @bp.activity_trigger(input_name="ref", activity=READ_CONTROL)
 def read_control(ref: RolloutRef) -> Control:
-    return act(read, ref)
+    return act(read, ref, READ_CONTROL)
 
 
 @bp.activity_trigger(input_name="step", activity=RECORD)
 def record_progress(step: ProgressRecord) -> Control:
-    return act(record, step)
+    return act(record, step, RECORD)

@@ -30,4 +30,4 @@ def read_recovery(rt: Runtime, ref: RolloutRef) -> RecoveryBrief:
 
 @bp.activity_trigger(input_name="ref", activity=RECOVERY)
 def read_recovery_activity(ref: RolloutRef) -> RecoveryBrief:
-    return act(read_recovery, ref)
+    return act(read_recovery, ref, RECOVERY)

@@ -191,9 +191,9 @@ def mark_unrestored(rt: Runtime, req: UnrestoredRequest) -> Counts:
 
 @bp.activity_trigger(input_name="request", activity=RESTORE)
 def restore_wave(request: RestoreRequest) -> RestoreResult:
-    return act(restore, request)
+    return act(restore, request, RESTORE)
 
 
 @bp.activity_trigger(input_name="request", activity=UNRESTORED)
 def mark_unrestored_wave(request: UnrestoredRequest) -> Counts:
-    return act(mark_unrestored, request)
+    return act(mark_unrestored, request, UNRESTORED)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from devhost.config import ConfigError, load_config, load_local_settings
 from devhost.durable.store import StateLockedError
-from devhost.easyauth import TOKEN_PATH, apply_environment
+from devhost.easyauth import LOGIN_PATH, TOKEN_PATH, apply_environment
 from devhost.loader import load_app
 from devhost.server import init
 from devhost.state import LISTENING, Endpoint
@@ -67,7 +67,8 @@ async def serve(args: argparse.Namespace) -> int:
     if config.easy_auth:
         print(
             "devhost: App Service authentication (Easy Auth, Entra ID) on: callers send "
-            f"'Authorization: Bearer <token>', tokens from POST {TOKEN_PATH} (master key)",
+            f"'Authorization: Bearer <token>', tokens from POST {TOKEN_PATH} (master key); "
+            f"browsers sign in at {endpoint.base_url}{LOGIN_PATH}",
             file=out,
         )
     print(f"devhost: listening on {endpoint.base_url}", file=out, flush=True)

@@ -7,6 +7,12 @@ valid `Authorization: Bearer <token>` adds the principal headers App Service add
 an invalid one is answered 401 before anything runs; a request without a bearer token passes
 unauthenticated ("allow unauthenticated requests").
 
+Browsers: without a bearer token, a valid token in the `AppServiceAuthSession` cookie gives the
+same principal; an invalid or expired one is ignored (the browser is simply not signed in).
+`/.auth/login/aad` (in `devhost.signin`) is devhost's stand-in for the Entra sign-in (a form to
+pick a name and roles, no master key: anyone on the machine may sign in as anyone, which is the
+point locally), `/.auth/logout` clears the cookie and `/.auth/me` describes the signed-in user.
+
 Tokens are devhost's own, not Entra JWTs: `dh1.<b64url(JSON payload)>.<b64url(HMAC-SHA256)>`,
 minted by `POST /admin/devhost/token` (master key) and signed with a key kept in the state
 folder (`easyauth-signing.key`, mode 0600), so they survive a restart. The key is never logged.
@@ -44,6 +50,15 @@ KEY_FILE = "easyauth-signing.key"
 KEY_BYTES = 32
 TOKEN_VERSION = "dh1"
 TOKEN_PATH = "/admin/devhost/token"
+LOGIN_PATH = "/.auth/login/aad"
+LOGOUT_PATH = "/.auth/logout"
+ME_PATH = "/.auth/me"
+#: The cookie App Service keeps a signed-in browser's session in; here it holds a devhost token.
+SESSION_COOKIE = "AppServiceAuthSession"
+SESSION_TTL = 8 * 3600
+#: The roles the sign-in form offers (arcwave's app roles); a form post may name others.
+LOGIN_ROLES = ("arcwave.Reader", "arcwave.Operator", "arcwave.Approver", "arcwave.Admin")
+MAX_REDIRECT = 2048
 
 NAME_TYP = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
 ROLE_TYP = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
@@ -265,6 +280,28 @@ def _header_value(value: str) -> str:
     return value
 
 
+def session_principal(request: web.Request, auth: EasyAuth) -> Principal | None:
+    """Who the `AppServiceAuthSession` cookie says the browser is; None without a valid one (a
+    stale cookie is not an error: the browser is just not signed in)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return auth.verify(token)
+    except InvalidToken as exc:
+        log.debug("easy auth: session cookie ignored on %s: %s", request.path, exc.reason)
+        return None
+
+
+def signed_in(request: web.Request, auth: EasyAuth) -> Principal | None:
+    """The caller's principal: from the bearer token if there is one (InvalidToken when it is
+    not valid), else from the session cookie; None when not signed in."""
+    token = bearer_token(request)
+    if token is not None:
+        return auth.verify(token)
+    return session_principal(request, auth)
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Runs first on every request while Easy Auth is on (see the module docstring)."""
@@ -276,8 +313,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         else:
             headers.add(name, value)
     try:
-        token = bearer_token(request)
-        principal = None if token is None else request.app[EASY_AUTH].verify(token)
+        principal = signed_in(request, request.app[EASY_AUTH])
     except InvalidToken as exc:
         log.info("easy auth: %s %s answered 401: %s", request.method, request.path, exc.reason)
         return web.Response(status=401, headers={"WWW-Authenticate": CHALLENGE})
@@ -298,7 +334,7 @@ class TokenRequest:
     ttl: int
 
 
-def _text(value: Any, field: str, longest: int) -> str:
+def text_field(value: Any, field: str, longest: int) -> str:
     if (
         not isinstance(value, str)
         or not 1 <= len(value) <= longest
@@ -319,14 +355,14 @@ def parse_token_request(body: Any) -> TokenRequest:
     for key in body:
         if key not in known:
             raise FieldError(key, f"unknown field {key!r}; the fields are {', '.join(known)}")
-    name = _text(body.get("name"), "name", MAX_NAME)
+    name = text_field(body.get("name"), "name", MAX_NAME)
     roles = body.get("roles")
     if not isinstance(roles, list) or len(roles) > MAX_ROLES:
         raise FieldError("roles", f"roles must be an array of at most {MAX_ROLES} strings")
-    checked = tuple(_text(role, f"roles[{i}]", MAX_ROLE) for i, role in enumerate(roles))
+    checked = tuple(text_field(role, f"roles[{i}]", MAX_ROLE) for i, role in enumerate(roles))
     oid = body.get("oid")
     if oid is not None:
-        oid = _text(oid, "oid", MAX_OID)
+        oid = text_field(oid, "oid", MAX_OID)
     ttl = body.get("ttlSeconds", DEFAULT_TTL)
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not MIN_TTL <= ttl <= MAX_TTL:
         raise FieldError("ttlSeconds", f"ttlSeconds must be an integer from {MIN_TTL} to {MAX_TTL}")
@@ -383,7 +419,8 @@ def middlewares(config: HostConfig) -> list[Any]:
 
 
 def setup(app: web.Application, config: HostConfig) -> None:
-    """Load the signing key (when on) and add the token route (always: 404 while off)."""
+    """Load the signing key (when on) and add the token route (always: 404 while off); the
+    browser's /.auth routes are `devhost.signin`'s."""
     if config.easy_auth:
         app[EASY_AUTH] = EasyAuth(load_signing_key(config.state_dir))
     app.router.add_post(TOKEN_PATH, mint_token)

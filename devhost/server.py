@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from devhost import __version__, easyauth, eventgrid
+from devhost import __version__, easyauth, eventgrid, signin
 from devhost import http as http_triggers
 from devhost.auth import authorized
 from devhost.config import HostConfig
@@ -148,6 +148,7 @@ def init(
     store = Store(config.state_dir / STATE_FILE)
     try:
         easyauth.setup(app, config)
+        signin.add_routes(app)
     except Exception:
         store.close()
         raise

@@ -256,6 +256,18 @@ class DevHost(Harness):
             raise DevHostError(f"minting a token answered {status}: {body}")
         return str(body["token"])
 
+    def session_cookie(
+        self, name: str, roles: Sequence[str], *, ttl_seconds: int = 8 * 3600
+    ) -> dict[str, str]:
+        """A signed-in browser's `AppServiceAuthSession` cookie for `name` with `roles` (needs
+        `easy_auth=True`), ready for Selenium's `driver.add_cookie(...)` once the browser is on
+        a devhost page: `{"name": "AppServiceAuthSession", "value": <token>, "path": "/"}`."""
+        return {
+            "name": "AppServiceAuthSession",
+            "value": self.token(name, roles, ttl_seconds=ttl_seconds),
+            "path": "/",
+        }
+
     # HTTP ----------------------------------------------------------------------------------
     def url(self, path: str) -> str:
         return self.base_url + path

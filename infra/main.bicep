@@ -173,6 +173,17 @@ module monitoring 'app/monitoring.bicep' = {
   }
 }
 
+// The rollout workbook: a rollout's spans, ARM calls and logs by arcwave.rollout.id.
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  params: {
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    displayName: 'arcwave rollouts (${environmentName})'
+    location: location
+    tags: tags
+  }
+}
+
 module storage 'app/storage.bicep' = {
   name: 'storage'
   params: {

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from orchestrators.listener import Listener, Step
-from shared.contracts.activities import NON_RETRYABLE
+from shared.contracts.activities import ATTEMPT, NON_RETRYABLE
 from shared.contracts.orchestrations import RetryPolicy, failure_text
 
 DEFAULT_RETRY = RetryPolicy(firstSeconds=5.0, maxIntervalSeconds=120.0, horizonSeconds=1800.0)
@@ -48,6 +48,14 @@ def backoff(policy: RetryPolicy, attempt: int) -> float:
     return float(min(policy["firstSeconds"] * 2 ** (attempt - 1), policy["maxIntervalSeconds"]))
 
 
+def attempted(payload: Any, attempt: int) -> Any:
+    """`payload` of a retried call, saying which attempt it is (for the activity's span); the
+    first attempt's payload as given."""
+    if attempt > 1 and isinstance(payload, dict):
+        return {**payload, ATTEMPT: attempt}
+    return payload
+
+
 def call(
     listener: Listener, activity: str, payload: Any, policy: RetryPolicy, *, scope: str = ""
 ) -> Step:
@@ -57,7 +65,7 @@ def call(
     attempt = 0
     while True:
         attempt += 1
-        task = context.call_activity(activity, payload)
+        task = context.call_activity(activity, attempted(payload, attempt))
         try:
             result = yield from listener.call(task)
         except Exception as failure:

@@ -89,6 +89,8 @@ class Run(Closing):
         request = PlanRequest(
             rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"]
         )
+        if "traceparent" in self.ref:
+            request["traceparent"] = self.ref["traceparent"]
         if job.get("clusters"):
             request["clusters"] = job["clusters"] or []
         plan: PlanResult = yield from retry.call(

@@ -17,7 +17,7 @@ from shared.contracts.activities import (
     Hold,
     ProgressRecord,
     WaveBrief,
-    rollout_ref,
+    traced_ref,
 )
 from shared.contracts.orchestrations import (
     CONTROL_EVENT,
@@ -61,7 +61,7 @@ class RolloutSteps:
     def __init__(self, context: df.DurableOrchestrationContext, job: RolloutJob) -> None:
         self.context = context
         self.job = job
-        self.ref = rollout_ref(job)
+        self.ref = traced_ref(job["rolloutId"], job["track"], job["revision"], job["trigger"])
         self.listener = Listener(context, CONTROL_EVENT)
         self.policy = job["timing"]["retry"]
         self.control: Control | None = None
@@ -78,6 +78,8 @@ class RolloutSteps:
             "reason": reason.value,
             "message": message,
         }
+        if "traceparent" in self.ref:
+            step["traceparent"] = self.ref["traceparent"]
         for name, value in fields.items():
             step[name] = getattr(value, "value", value)  # type: ignore[literal-required]
         self.control = yield from record(self.listener, step, self.policy)

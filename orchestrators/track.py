@@ -21,7 +21,7 @@ from azure.durable_functions.models.Task import TaskState
 from orchestrators.listener import Listener, Step
 from orchestrators.retry import StepFailed
 from orchestrators.steps import record
-from shared.contracts.activities import ProgressRecord
+from shared.contracts.activities import TRACEPARENT, ProgressRecord
 from shared.contracts.orchestrations import (
     REVISION_EVENT,
     ROLLOUT,
@@ -134,6 +134,8 @@ def _superseded(
     step = ProgressRecord(
         rolloutId=request["rolloutId"], track=track, reason=Reason.SUPERSEDED.value, **note
     )
+    if request["trigger"].get(TRACEPARENT):
+        step["traceparent"] = request["trigger"][TRACEPARENT]
     try:
         yield from record(listener, step, timing_of["timing"]["retry"])
     except StepFailed:

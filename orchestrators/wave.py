@@ -134,6 +134,8 @@ class Wave:
             waveState=WaveState.PROGRESSING.value,
             counts=advanced["counts"],
         )
+        if "traceparent" in self.ref:
+            step["traceparent"] = self.ref["traceparent"]
         yield from record(self.listener, step, self.policy)
 
     def _quiet(self) -> None:

@@ -144,3 +144,13 @@ class QuotaPacer:
         with self._lock:
             self._remaining = 0
             self._resets_at = max(self._resets_at, self._clock() + retry_after)
+
+
+def hms_seconds(text: str) -> float:
+    """Resource Graph's `x-ms-user-quota-resets-after` (`hh:mm:ss`) in seconds (1 when it
+    cannot be read)."""
+    try:
+        hours, minutes, seconds = (float(p) for p in text.split(":"))
+    except ValueError:
+        return 1.0
+    return max(hours * 3600 + minutes * 60 + seconds, 0.0)

@@ -27,6 +27,8 @@ from shared.logs import fields, set_sdk_log_level
 from shared.secrets import KeyVaultSecrets, NoVault, Secrets
 from shared.settings import CredentialKind, LogLevel, Settings, SettingsError
 from shared.store import Records, RolloutRecord, open_store
+from shared.telemetry import activity
+from shared.telemetry.setup import configure as configure_telemetry
 from shared.times import utc_now
 
 log = logging.getLogger("arcwave.activities")
@@ -90,7 +92,8 @@ def app_settings() -> Settings:
 def check_settings_at_start() -> None:
     """Read and check the settings now, so that a bad one stops the app as it starts, its
     error naming the setting and the fix; then set the Azure SDK's log level
-    (`ARCWAVE_SDK_LOG_LEVEL`). Nothing to check when no `ARCWAVE_` setting is there at all:
+    (`ARCWAVE_SDK_LOG_LEVEL`) and turn telemetry on (`shared.telemetry.setup`, docs/telemetry.md).
+    Nothing to check when no `ARCWAVE_` setting is there at all:
     the app is being indexed by a tool, not started to run, and the SDK gets the default."""
     if not any(name.startswith("ARCWAVE_") for name in os.environ):
         set_sdk_log_level(LogLevel.WARNING)
@@ -101,6 +104,7 @@ def check_settings_at_start() -> None:
         log.critical("arcwave cannot start: %s", error)
         raise
     set_sdk_log_level(settings.sdk_log_level)
+    configure_telemetry(settings.telemetry)
 
 
 @functools.cache
@@ -119,10 +123,11 @@ def runtime() -> Runtime:
     return build_runtime(settings)
 
 
-def act(work: Callable[[Runtime, In], Out], request: In) -> Out:
-    """Run an activity's `work` on this process's runtime, failing fast on permanent errors:
-    what every activity trigger does."""
-    with failing_fast():
+def act(work: Callable[[Runtime, In], Out], request: In, name: str | None = None) -> Out:
+    """Run an activity's `work` on this process's runtime, in a span named `name` (the
+    activity's; `work`'s own name by default), failing fast on permanent errors: what every
+    activity trigger does."""
+    with activity(name or work.__name__, request), failing_fast():
         return work(runtime(), request)
 
 

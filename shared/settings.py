@@ -41,6 +41,18 @@ class LogLevel(StrEnum):
     ERROR = "ERROR"
 
 
+class TelemetrySettings(BaseModel):
+    """Where arcwave's traces, metrics and logs go (`shared.telemetry`, docs/telemetry.md)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    exporter: Literal["none", "azure-monitor", "console", "otlp", "file"] = "none"
+    """`azure-monitor` whenever `APPLICATIONINSIGHTS_CONNECTION_STRING` is set (unless
+    `ARCWAVE_OTEL_EXPORTER=none`); else what `ARCWAVE_OTEL_EXPORTER` says."""
+    file_path: Path | None = None
+    """`file`: the JSON-lines file spans and metrics are appended to."""
+
+
 class StoreSettings(BaseModel):
     """Where arcwave keeps its state."""
 
@@ -93,6 +105,8 @@ class Settings(BaseModel):
     """From which level the Azure SDK's own log lines (every HTTP call at INFO) get through."""
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     """Who a caller of the operator API is (`shared.identity`)."""
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    """Where traces, metrics and logs go (`shared.telemetry`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -114,6 +128,7 @@ class Settings(BaseModel):
             retry=_retry(read),
             sdk_log_level=read.choice("ARCWAVE_SDK_LOG_LEVEL", LogLevel, LogLevel.WARNING),
             identity=_identity(read),
+            telemetry=_telemetry(read),
         )
         if settings.eventgrid_key and not settings.eventgrid_endpoint:
             raise SettingsError(
@@ -168,6 +183,42 @@ def _store(read: "_Reader") -> StoreSettings:
         )
     raise SettingsError(
         f"ARCWAVE_STORE={value!r} is not a store: use sqlite:///ABSOLUTE/PATH.db or 'cosmos'"
+    )
+
+
+def _telemetry(read: "_Reader") -> TelemetrySettings:
+    """`ARCWAVE_OTEL_EXPORTER`: `none`, `console`, `otlp` or `file:/ABSOLUTE/PATH.jsonl`; an
+    Application Insights connection string means Azure Monitor unless it says `none`."""
+    value = read.text("ARCWAVE_OTEL_EXPORTER")
+    kind = (value or "").lower()
+    if kind == "none":
+        return TelemetrySettings()
+    if read.text("APPLICATIONINSIGHTS_CONNECTION_STRING"):
+        return TelemetrySettings(exporter="azure-monitor")
+    if value is None:
+        return TelemetrySettings()
+    if kind == "console":
+        return TelemetrySettings(exporter="console")
+    if kind == "otlp":
+        if not (
+            read.text("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or read.text("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        ):
+            raise SettingsError(
+                "ARCWAVE_OTEL_EXPORTER=otlp needs OTEL_EXPORTER_OTLP_ENDPOINT: the collector's "
+                "OTLP/HTTP base URL, e.g. http://127.0.0.1:4318"
+            )
+        return TelemetrySettings(exporter="otlp")
+    if kind.startswith("file:"):
+        path = Path(value[len("file:") :])
+        if not path.is_absolute() or not path.parent.is_dir():
+            raise SettingsError(
+                f"ARCWAVE_OTEL_EXPORTER={value!r}: give file:/ABSOLUTE/PATH.jsonl in a folder "
+                "that exists"
+            )
+        return TelemetrySettings(exporter="file", file_path=path)
+    raise SettingsError(
+        f"ARCWAVE_OTEL_EXPORTER={value!r}: use none, console, otlp or file:/ABSOLUTE/PATH.jsonl"
     )
 
 

@@ -16,6 +16,8 @@ from typing import Any, TypedDict
 
 import azure.durable_functions as df
 
+from shared import telemetry
+from shared.contracts.activities import TRACEPARENT
 from shared.contracts.orchestrations import (
     REVISION_EVENT,
     TRACK,
@@ -112,16 +114,20 @@ async def hand_over(
                 updated_at=now,
             ),
         )
-    await ensure_track_running(client, spec.name)
-    request = RevisionRequest(
-        rolloutId=rid,
-        revision=revision,
-        trigger=trigger.model_dump(mode="json", by_alias=True, exclude_none=True),
-        supersede=spec.supersede.value,
-        timing=timing(rt.settings),
-        clusters=clusters,
-    )
-    await client.raise_event(track_instance(spec.name), REVISION_EVENT, request)
+    with telemetry.handover(spec.name, rid, revision) as traceparent:
+        await ensure_track_running(client, spec.name)
+        carried = trigger.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if traceparent:
+            carried[TRACEPARENT] = traceparent
+        request = RevisionRequest(
+            rolloutId=rid,
+            revision=revision,
+            trigger=carried,
+            supersede=spec.supersede.value,
+            timing=timing(rt.settings),
+            clusters=clusters,
+        )
+        await client.raise_event(track_instance(spec.name), REVISION_EVENT, request)
     log.info("handed %s of track %s to its orchestrator as %s", revision, spec.name, rid)
     return Handed(track=spec.name, revision=revision, rolloutId=rid, queued=queued)
 

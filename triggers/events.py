@@ -32,6 +32,7 @@ import azure.functions as func
 from shared.problems import cut
 from shared.runtime import Runtime, runtime
 from shared.store import Trigger
+from shared.telemetry import annotate, receiving
 from triggers.dispatch import hand_over, handing_over
 from triggers.eventshapes import (
     Envelope,
@@ -67,6 +68,7 @@ MALFORMED_EVENTS: Counter[str] = Counter()
 def acknowledge_malformed(trigger: str, event: func.EventGridEvent, malformed: Malformed) -> None:
     """Log a malformed event once (WARNING, with its id) and count it; it is not retried."""
     MALFORMED_EVENTS[trigger] += 1
+    annotate(outcome="malformed")
     log.warning(
         "event %s to %s is malformed, acknowledged without action: %s (malformed_events=%d)",
         cut(repr(getattr(event, "id", None)), 80),
@@ -80,12 +82,23 @@ def acknowledge_malformed(trigger: str, event: func.EventGridEvent, malformed: M
 @bp.event_grid_trigger(arg_name="event")
 @bp.durable_client_input(client_name="client")
 async def on_arm_event(event: func.EventGridEvent, client: df.DurableOrchestrationClient) -> None:
-    read = read_arm_event(event)
-    if isinstance(read, Malformed):
-        acknowledge_malformed("on_arm_event", event, read)
-        return
-    if read is not None:
-        await handle(client, read.id, read.type, read.data)
+    with receiving("on_arm_event", SOURCE, **_seen(event)):
+        read = read_arm_event(event)
+        if isinstance(read, Malformed):
+            acknowledge_malformed("on_arm_event", event, read)
+            return
+        if read is not None:
+            await handle(client, read.id, read.type, read.data)
+        annotate(outcome="handled" if read is not None else "ignored")
+
+
+def _seen(event: func.EventGridEvent) -> dict[str, str | None]:
+    """What a span says of an event: its id and type, cut (a malformed event's may be long)."""
+    ids = (getattr(event, "id", None), getattr(event, "event_type", None))
+    return {
+        "event_id": cut(ids[0], 200) if isinstance(ids[0], str) else None,
+        "event_type": cut(ids[1], 200) if isinstance(ids[1], str) else None,
+    }
 
 
 def read_arm_event(event: func.EventGridEvent) -> Envelope | Malformed | None:
@@ -108,6 +121,7 @@ async def handle(
     async with handing_over(rt.records, SOURCE, event_id) as seen:
         if seen:
             log.info("event %s seen before; skipped", event_id)
+            annotate(outcome="duplicate")
             return
         await _dispatch(client, rt, event_id, event_type, data, f"{SOURCE}:{event_id}")
 
@@ -156,12 +170,13 @@ _REGISTRY = re.compile(r".*/providers/Microsoft\.ContainerRegistry/registries/([
 @bp.event_grid_trigger(arg_name="event")
 @bp.durable_client_input(client_name="client")
 async def on_acr_event(event: func.EventGridEvent, client: df.DurableOrchestrationClient) -> None:
-    read = read_acr_event(event)
-    if isinstance(read, Malformed):
-        acknowledge_malformed("on_acr_event", event, read)
-        return
-    if read is not None:
-        await handle_push(client, event.id, read)
+    with receiving("on_acr_event", ACR_SOURCE, **_seen(event)):
+        read = read_acr_event(event)
+        if isinstance(read, Malformed):
+            acknowledge_malformed("on_acr_event", event, read)
+            return
+        started = await handle_push(client, event.id, read) if read is not None else None
+        annotate(outcome="ignored" if started is None else "handed" if started else "none")
 
 
 def read_acr_event(event: func.EventGridEvent) -> RegistryPush | Malformed | None:
@@ -188,6 +203,7 @@ async def handle_push(
     async with handing_over(rt.records, ACR_SOURCE, event_id) as seen:
         if seen:
             log.info("event %s seen before; skipped", event_id)
+            annotate(outcome="duplicate")
             return []
         for track in await asyncio.to_thread(rt.records.tracks.list):
             trigger = track.track_spec().oci_trigger

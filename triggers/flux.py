@@ -16,6 +16,7 @@ import azure.functions as func
 from shared.contracts.orchestrations import HEALTH_EVENT
 from shared.names import wave_instance
 from shared.runtime import runtime
+from shared.telemetry import annotate
 from shared.webhooks import FLUX_BODY_LIMIT, SignatureError, WebhookConfigError, parse_flux_event
 from triggers.dispatch import wake
 from triggers.http import answer, client_route, read_body, refuse
@@ -29,11 +30,13 @@ async def flux_event(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     rt = runtime()
+    annotate(provider="flux")
     try:
         body = read_body(req, FLUX_BODY_LIMIT, "Flux event")
         event = parse_flux_event(dict(req.headers), body, rt.settings.flux_hmac_key)
     except (SignatureError, WebhookConfigError) as error:
         log.warning("flux event refused: %s", error)
+        annotate(outcome="refused")
         return refuse(401, "unauthorized")
     woke: list[str] = []
     for track in await asyncio.to_thread(rt.records.tracks.list):
@@ -49,4 +52,5 @@ async def flux_event(
                 woke.append(instance)
     # One per cluster and reconcile: DEBUG (the wave's verdicts are read from Azure anyway).
     log.debug("flux %s on %s: woke %s", event.reason, event.cluster_id, woke or "nothing")
+    annotate(outcome="woke" if woke else "none")
     return answer({"woke": woke}, 202)

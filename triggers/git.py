@@ -23,6 +23,7 @@ from shared.ordering import Placed, PushedCommit
 from shared.reasons import Reason
 from shared.runtime import Runtime, runtime
 from shared.store import TrackRecord, Trigger
+from shared.telemetry import annotate
 from shared.webhooks import (
     Ignored,
     Ping,
@@ -55,6 +56,7 @@ async def git_webhook(
     rt = runtime()
     try:
         name = provider_name(provider)
+        annotate(provider=name)
         body = read_body(req, git_body_limit(name), f"{name} webhook body")
         result = parse_webhook(name, dict(req.headers), body, rt.settings.webhook_secret(name))
     except UnknownProvider:
@@ -64,21 +66,27 @@ async def git_webhook(
         )
     except WebhookConfigError as error:
         log.error("webhook from %s refused: %s", provider, error)
+        annotate(outcome="refused")
         return refuse(401, "unauthorized")
     except SignatureError as error:
         log.warning("webhook from %s refused: %s", provider, error)
+        annotate(outcome="refused")
         return refuse(401, "unauthorized")
     if isinstance(result, Ping):
+        annotate(outcome="ping")
         return answer({"ping": True})
     if isinstance(result, Ignored):
+        annotate(outcome="ignored")
         return answer({"ignored": result.reason})
     pushes = pushes_in(result)
     delivery_id = pushes[0].delivery_id
+    annotate(delivery_id=delivery_id)
     handed: list[Handed] = []
     ignored: list[str] = []
     stale: list[str] = []
     async with handing_over(rt.records, name, delivery_id) as seen:
         if seen:
+            annotate(outcome="duplicate")
             return answer({"duplicate": True})
         tracks = [(t, t.track_spec()) for t in await asyncio.to_thread(rt.records.tracks.list)]
         for push in pushes:
@@ -106,6 +114,7 @@ async def git_webhook(
                 )
                 cause = f"{name}:{delivery_id}"
                 handed.append(await hand_over(client, rt, track, push.commit, trigger, cause))
+    annotate(outcome="handed" if handed else "stale" if stale else "ignored" if ignored else "none")
     if handed:
         return answer({"tracks": handed, **_stale(stale)}, 202)
     if stale:

@@ -28,7 +28,7 @@ import inspect
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol
 from urllib.parse import urlsplit
@@ -44,6 +44,7 @@ from shared.runtime import app_settings
 from shared.settings import SettingsError
 from shared.store import DocumentTooLarge, PreconditionFailed, StoreMisconfigured
 from shared.store.waiting import store_budget
+from shared.telemetry import failed, serving
 
 log = logging.getLogger("arcwave.triggers")
 
@@ -52,6 +53,12 @@ Handler = Callable[P, Awaitable[func.HttpResponse]]
 ClientHandler = Callable[
     [func.HttpRequest, df.DurableOrchestrationClient], Awaitable[func.HttpResponse]
 ]
+Operation = Callable[
+    [func.HttpRequest, df.DurableOrchestrationClient, Caller], Awaitable[func.HttpResponse]
+]
+"""What an operator route does for a caller already identified (`operation_route`): the
+operator API and the dashboard's browser routes (`triggers.browser`) run the same ones."""
+Identify = Callable[[func.HttpRequest], Caller]
 
 COMMAND_MAX_BYTES = 8 * 1024
 """The cap of an operator's command body (`{"revision", "reason"}`, `{"rollback": true}`)."""
@@ -84,15 +91,33 @@ class NotAllowed(Exception):
     """The caller lacks the role an operation needs: answered 403 naming the role."""
 
 
-def authorised(req: func.HttpRequest, role: Role, action: str) -> Caller:
-    """The caller of `req` (`shared.identity`), when it holds `role`; `NotAllowed` (403)
-    naming the role `action` needs otherwise."""
-    who = identify(req.headers, req.params, app_settings().identity)
+class SignInRequired(Exception):
+    """A browser route called by someone not signed in: answered 401 with where to sign in."""
+
+    def __init__(self, message: str, login: str) -> None:
+        super().__init__(message)
+        self.login = login
+
+
+def caller_of(req: func.HttpRequest) -> Caller:
+    """Who calls an operator route (`shared.identity`): a signed-in user or a function key."""
+    return identify(req.headers, req.params, app_settings().identity)
+
+
+def require(req: func.HttpRequest, who: Caller, role: Role, action: str) -> Caller:
+    """`who`, when it holds `role`; `NotAllowed` (403) naming the role `action` needs
+    otherwise, logged at WARNING."""
     problem = who.refusal(role, action)
     if problem is not None:
         log.warning("refused: %s (%s %s)", problem, req.method, urlsplit(req.url).path)
         raise NotAllowed(problem)
     return who
+
+
+def authorised(req: func.HttpRequest, role: Role, action: str) -> Caller:
+    """The caller of `req` (`shared.identity`), when it holds `role`; `NotAllowed` (403)
+    naming the role `action` needs otherwise."""
+    return require(req, caller_of(req), role, action)
 
 
 class BodyTooLarge(Exception):
@@ -206,6 +231,14 @@ def guarded(handler: Handler[P]) -> Handler[P]:
 
     @functools.wraps(handler)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> func.HttpResponse:
+        req = next((a for a in (*args, *kwargs.values()) if isinstance(a, func.HttpRequest)), None)
+        route_params = req.route_params if req is not None else {}
+        with serving(req.method if req else "HTTP", req.url if req else "", route_params) as call:
+            response = await answered(*args, **kwargs)
+            call.answered(response.status_code)
+            return response
+
+    async def answered(*args: P.args, **kwargs: P.kwargs) -> func.HttpResponse:
         try:
             with store_budget(REQUEST_STORE_SECONDS):
                 return await handler(*args, **kwargs)
@@ -216,6 +249,8 @@ def guarded(handler: Handler[P]) -> Handler[P]:
             return answer({"error": str(error)}, 412, headers)
         except NotAllowed as error:
             return refuse(403, str(error))
+        except SignInRequired as error:
+            return refuse(401, str(error), login=error.login)
         except Unidentified as error:
             log.warning("unidentified caller: %s", error)
             return refuse(401, f"the caller cannot be identified: {error}")
@@ -242,9 +277,10 @@ def guarded(handler: Handler[P]) -> Handler[P]:
         except PermanentError as error:
             log.warning("answering 409: %s", error)
             return refuse(409, str(error))
-        except Exception:
+        except Exception as error:
             incident = uuid.uuid4().hex[:12]
             log.exception("internal error %s", incident)
+            failed(error)
             return refuse(500, "internal error", incident=incident)
 
     # azure-functions inspects the signature to bind parameters by name.
@@ -253,14 +289,65 @@ def guarded(handler: Handler[P]) -> Handler[P]:
 
 
 def client_route(
-    bp: df.Blueprint, route: str, methods: list[str], *, anonymous: bool = False
+    bp: df.Blueprint,
+    route: str,
+    methods: list[str],
+    *,
+    anonymous: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[ClientHandler], Any]:
     """Register `handler(req, client)` as an HTTP trigger with a durable client, answered
-    by `guarded`. `anonymous`: no function key (the handler checks a signature instead)."""
+    by `guarded`. `anonymous`: no function key (the handler checks a signature or a signed-in
+    user instead); `headers`: set on every answer, failures included."""
 
     def register(handler: ClientHandler) -> Any:
-        with_client = bp.durable_client_input(client_name="client")(guarded(handler))
+        answered = guarded(handler)
+        if headers:
+            answered = _with_headers(answered, headers)
+        with_client = bp.durable_client_input(client_name="client")(answered)
         level = {"auth_level": func.AuthLevel.ANONYMOUS} if anonymous else {}
         return bp.route(route=route, methods=methods, **level)(with_client)
+
+    return register
+
+
+def _with_headers(handler: ClientHandler, headers: Mapping[str, str]) -> ClientHandler:
+    @functools.wraps(handler)
+    async def wrapper(
+        req: func.HttpRequest, client: df.DurableOrchestrationClient
+    ) -> func.HttpResponse:
+        response = await handler(req, client)
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
+    wrapper.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
+    return wrapper
+
+
+def operation_route(
+    bp: df.Blueprint,
+    route: str,
+    methods: list[str],
+    *,
+    name: str,
+    caller: Identify = caller_of,
+    anonymous: bool = False,
+    headers: Mapping[str, str] | None = None,
+) -> Callable[[Operation], Operation]:
+    """Register `operation(req, client, caller)` as the function `name` on `route`, answered
+    by `guarded`; `caller` identifies who calls (`caller_of`: a key or a signed-in user).
+    Returns the operation unchanged, so another route can run it too."""
+
+    def register(operation: Operation) -> Operation:
+        async def handler(
+            req: func.HttpRequest, client: df.DurableOrchestrationClient
+        ) -> func.HttpResponse:
+            return await operation(req, client, caller(req))
+
+        handler.__name__ = handler.__qualname__ = name
+        handler.__doc__ = operation.__doc__
+        client_route(bp, route, methods, anonymous=anonymous, headers=headers)(handler)
+        return operation
 
     return register

@@ -36,7 +36,7 @@ from triggers.dispatch import (
     orchestration_status,
     wake,
 )
-from triggers.http import answer, authorised, client_route, guarded, read_json, refuse
+from triggers.http import answer, operation_route, read_json, refuse, require
 from triggers.views import cluster_view, rollout_detail, rollout_summary
 
 log = logging.getLogger("arcwave.triggers.rollouts")
@@ -61,10 +61,11 @@ _REASONS = {
 # -- rollouts -------------------------------------------------------------------------------
 
 
-@bp.route(route="rollouts", methods=["GET"])
-@guarded
-async def list_rollouts(req: func.HttpRequest) -> func.HttpResponse:
-    authorised(req, Role.READER, "reading rollouts")
+@operation_route(bp, "rollouts", ["GET"], name="list_rollouts")
+async def list_rollouts(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
+) -> func.HttpResponse:
+    require(req, caller, Role.READER, "reading rollouts")
     track = req.params.get("track") or None
     state_text = req.params.get("state") or None
     state = None
@@ -88,10 +89,11 @@ async def list_rollouts(req: func.HttpRequest) -> func.HttpResponse:
     return answer({"rollouts": [rollout_summary(r) for r in rollouts]})
 
 
-@bp.route(route="rollouts/{id}", methods=["GET"])
-@guarded
-async def get_rollout(req: func.HttpRequest) -> func.HttpResponse:
-    authorised(req, Role.READER, "reading a rollout")
+@operation_route(bp, "rollouts/{id}", ["GET"], name="get_rollout")
+async def get_rollout(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
+) -> func.HttpResponse:
+    require(req, caller, Role.READER, "reading a rollout")
     rollout = await _find_rollout(req.route_params.get("id", ""))
     if rollout is None:
         return refuse(404, f"no rollout '{req.route_params.get('id', '')}'")
@@ -101,10 +103,11 @@ async def get_rollout(req: func.HttpRequest) -> func.HttpResponse:
     return answer(rollout_detail(rollout, clusters))
 
 
-@bp.route(route="rollouts/{id}/timeline", methods=["GET"])
-@guarded
-async def rollout_timeline(req: func.HttpRequest) -> func.HttpResponse:
-    authorised(req, Role.READER, "reading a timeline")
+@operation_route(bp, "rollouts/{id}/timeline", ["GET"], name="rollout_timeline")
+async def rollout_timeline(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
+) -> func.HttpResponse:
+    require(req, caller, Role.READER, "reading a timeline")
     rollout_id = req.route_params.get("id", "")
     rollout = await _find_rollout(rollout_id)
     if rollout is None:
@@ -127,14 +130,14 @@ async def rollout_timeline(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@client_route(bp, "rollouts/{id}/{command:alpha}", ["POST"])
+@operation_route(bp, "rollouts/{id}/{command:alpha}", ["POST"], name="rollout_command")
 async def rollout_command(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
 ) -> func.HttpResponse:
     rollout_id = req.route_params.get("id", "")
     named = req.route_params.get("command", "")
     if named == ROLLBACK:
-        who = authorised(req, Role.OPERATOR, "rolling back a rollout")
+        who = require(req, caller, Role.OPERATOR, "rolling back a rollout")
         return await _roll_back(req, client, rollout_id, who)
     try:
         command = Command(named)
@@ -142,7 +145,7 @@ async def rollout_command(
         return refuse(
             404, f"unknown command '{named}': use approve, pause, resume, abort or rollback"
         )
-    actor = authorised(req, _ROLES[command], f"{command.value} a rollout").name
+    actor = require(req, caller, _ROLES[command], f"{command.value} a rollout").name
     body = read_json(req, f"{command.value} request", required=False)
     rollback = False
     if command is Command.ABORT and isinstance(body, dict) and "rollback" in body:
@@ -249,10 +252,11 @@ def _flag(body: dict[str, object], field: str, what: str) -> bool:
 # -- fleet ----------------------------------------------------------------------------------
 
 
-@bp.route(route="fleet", methods=["GET"])
-@guarded
-async def fleet(req: func.HttpRequest) -> func.HttpResponse:
-    authorised(req, Role.READER, "reading the fleet")
+@operation_route(bp, "fleet", ["GET"], name="fleet")
+async def fleet(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
+) -> func.HttpResponse:
+    require(req, caller, Role.READER, "reading the fleet")
     track = req.params.get("track")
     if not track:
         raise InvalidInput(

@@ -36,13 +36,12 @@ from triggers.http import (
     Precondition,
     PreconditionFailedError,
     answer,
-    authorised,
-    client_route,
     etag_header,
-    guarded,
+    operation_route,
     read_body,
     read_json,
     refuse,
+    require,
 )
 from triggers.views import track_view
 
@@ -58,25 +57,28 @@ checks again itself."""
 # -- tracks ---------------------------------------------------------------------------------
 
 
-@bp.route(route="tracks", methods=["GET"])
-@guarded
-async def list_tracks(req: func.HttpRequest) -> func.HttpResponse:
-    authorised(req, Role.READER, "reading tracks")
+@operation_route(bp, "tracks", ["GET"], name="list_tracks")
+async def list_tracks(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
+) -> func.HttpResponse:
+    require(req, caller, Role.READER, "reading tracks")
     tracks = await asyncio.to_thread(runtime().records.tracks.list)
     return answer({"tracks": [track_view(t) for t in tracks]})
 
 
-@client_route(bp, "tracks/{name}", ["PUT", "GET", "DELETE"])
-async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+@operation_route(bp, "tracks/{name}", ["PUT", "GET", "DELETE"], name="track")
+async def track(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
+) -> func.HttpResponse:
     name = req.route_params.get("name", "")
     records = runtime().records
     if req.method == "GET":
-        authorised(req, Role.READER, "reading a track")
+        require(req, caller, Role.READER, "reading a track")
         found = await asyncio.to_thread(records.tracks.find, name)
         if found is None:
             return refuse(404, f"no track '{name}'")
         return answer(track_view(found), headers=etag_header(found))
-    who = authorised(req, Role.ADMIN, "changing or deleting a track")
+    who = require(req, caller, Role.ADMIN, "changing or deleting a track")
     if req.method == "DELETE":
         return await _delete_track(req, client, name, who)
     spec = _track_spec_from(req, name)
@@ -102,7 +104,7 @@ async def track(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
     created = found is None
     log.info("track %s %s by %s", name, "created" if created else "updated", who.name)
     body = track_view(saved)
-    active = await _active_rollout(saved)
+    active = await active_rollout(saved)
     if active is not None:
         body["notice"] = (
             f"rollout '{active.id}' keeps the spec it was planned with; "
@@ -152,7 +154,7 @@ async def _delete_track(
     if found is None:
         return refuse(404, f"no track '{name}'")
     Precondition.of(req).check(found, name)
-    active = await _active_rollout(found)
+    active = await active_rollout(found)
     if active is not None:
         return refuse(
             409,
@@ -177,7 +179,7 @@ async def _delete_track(
     return answer({"deleted": name})
 
 
-async def _active_rollout(track: TrackRecord) -> RolloutRecord | None:
+async def active_rollout(track: TrackRecord) -> RolloutRecord | None:
     """The track's active rollout while it has not ended."""
     if track.active_rollout_id is None:
         return None
@@ -211,12 +213,12 @@ def _track_spec_from(req: func.HttpRequest, name: str) -> TrackSpec:
     return validate_track_spec(data)
 
 
-@client_route(bp, "tracks/{name}/rollouts", ["POST"])
+@operation_route(bp, "tracks/{name}/rollouts", ["POST"], name="start_rollout")
 async def start_rollout(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
 ) -> func.HttpResponse:
     name = req.route_params.get("name", "")
-    who = authorised(req, Role.OPERATOR, "starting a rollout")
+    who = require(req, caller, Role.OPERATOR, "starting a rollout")
     records = runtime().records
     found = await asyncio.to_thread(records.tracks.find, name)
     if found is None:
@@ -236,10 +238,11 @@ async def start_rollout(
     return answer(handed, 202)
 
 
-@bp.route(route="tracks/{name}/plan", methods=["POST"])
-@guarded
-async def preview_plan(req: func.HttpRequest) -> func.HttpResponse:
-    authorised(req, Role.READER, "previewing a plan")
+@operation_route(bp, "tracks/{name}/plan", ["POST"], name="preview_plan")
+async def preview_plan(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
+) -> func.HttpResponse:
+    require(req, caller, Role.READER, "previewing a plan")
     name = req.route_params.get("name", "")
     rt = runtime()
     found = await asyncio.to_thread(rt.records.tracks.find, name)

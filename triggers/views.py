@@ -31,6 +31,7 @@ def rollout_summary(rollout: RolloutRecord) -> dict[str, Any]:
 
 def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dict[str, Any]:
     summaries = {w.name: w for w in rollout.plan}
+    gates = _gates(rollout)
     by_wave: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for cluster in clusters:
         by_wave[cluster.wave or ""].append(
@@ -62,11 +63,30 @@ def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dic
                 "state": wave.state.value,
                 "reason": wave.reason.value if wave.reason else None,
                 "message": wave.message,
+                "gates": gates.get(wave.name),
+                "counts": {state.value: count for state, count in wave.counts.items()},
                 "clusters": by_wave.get(wave.name, []),
             }
             for wave in rollout.waves
             for plan in [summaries.get(wave.name)]
         ],
+    }
+
+
+def _gates(rollout: RolloutRecord) -> dict[str, dict[str, Any]]:
+    """Each planned wave's gates, from the spec the rollout runs (none before it is planned)."""
+    if rollout.spec is None:
+        return {}
+    return {
+        wave.name: {
+            "approval": wave.approval,
+            "approvalTimeoutSeconds": (
+                wave.approval_timeout.total_seconds() if wave.approval_timeout else None
+            ),
+            "soakSeconds": wave.soak.total_seconds(),
+            "maxFailures": wave.max_failures.to_wire(),
+        }
+        for wave in rollout.planned_spec().waves
     }
 
 

@@ -53,6 +53,13 @@ def verdict_lines(out: Console, verdict: Verdict) -> None:
 def api_help(out: Console, stack: Stack) -> None:
     key, emulator = stack.devhost.function_key, stack.emulator
     out.print()
+    out.print(f"dashboard: [bold]{stack.api_url}/ui[/]", soft_wrap=True)
+    login = f"{stack.devhost.base_url}/.auth/login/aad?post_login_redirect_uri=/api/ui"
+    out.print(
+        f"sign in to it at {login} (devhost's stand-in for Entra ID: pick a name and roles; "
+        "docs/dashboard.md)",
+        soft_wrap=True,
+    )
     out.print(f"API: [bold]{stack.api_url}[/]")
     out.print(f"function key: [bold]{key}[/] (send it as the x-functions-key header)")
     out.print(

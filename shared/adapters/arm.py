@@ -144,3 +144,17 @@ def _detail(error: HttpResponseError) -> str:
     if code or message:
         return one_line(f"({code}) {message}" if code else str(message))
     return one_line(error.message or str(error))
+
+
+def error_kind(error: ArcwaveError) -> str:
+    """`Throttled`, `Transient`, or the permanent error's code (`NotFound`, `Invalid`...)."""
+    if isinstance(error, Throttled):
+        return "Throttled"
+    if isinstance(error, TransientError):
+        return "Transient"
+    return getattr(error, "code", "Permanent")
+
+
+def call_outcome(error: Exception) -> str:
+    """How a failed ARM call shows on its span and metrics (`shared.telemetry.arm_call`)."""
+    return error_kind(map_arm_error(error, "ARM call"))

@@ -17,6 +17,7 @@ answers are paced on the per-user quota headers Resource Graph sends with each o
 Every failure leaves as one of `shared.errors`' classes with an operator-readable message.
 """
 
+import functools
 import logging
 import re
 import time
@@ -33,15 +34,22 @@ from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from shared import queries
-from shared.adapters.arm import client_options, credential_for, map_arm_error
+from shared.adapters.arm import (
+    call_outcome,
+    client_options,
+    credential_for,
+    error_kind,
+    map_arm_error,
+)
 from shared.cluster import Cluster, Connectivity
 from shared.desired import cluster_id_of, configuration_id
-from shared.errors import ArcwaveError, NotFound, PermanentError, Throttled, TransientError
+from shared.errors import NotFound, PermanentError, Throttled, TransientError
 from shared.health import FluxStatus, Health, assess
 from shared.planner import tag_mismatch
-from shared.ratelimit import BucketRegistry, QuotaPacer, TokenBucket
+from shared.ratelimit import BucketRegistry, QuotaPacer, TokenBucket, hms_seconds
 from shared.revision import short_revision
 from shared.settings import Settings
+from shared.telemetry import arm_call, carried
 from shared.trackspec import FleetSelection
 from shared.wire import WireModel
 
@@ -54,6 +62,8 @@ GRAPH_ATTEMPTS = 4
 WRITE_ATTEMPTS = 6
 DIRECT_READ_LIMIT = 20
 """Up to this many clusters are read one by one (fresh); more go through Resource Graph."""
+GET, FLUX, GRAPH = "GET", "fluxConfigurations", "resources"
+"""How ARM calls are named on their spans and metrics (`shared.telemetry.arm_call`)."""
 
 _CLUSTER_ID = re.compile(
     r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
@@ -168,7 +178,14 @@ class FleetGateway:
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to read fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
         try:
-            found = self._configurations(ref).get(*ref.path, configuration_name)
+            with arm_call(
+                GET,
+                FLUX,
+                cluster_id=ref.id,
+                configuration=configuration_name,
+                classify=call_outcome,
+            ):
+                found = self._configurations(ref).get(*ref.path, configuration_name)
         except Exception as error:
             mapped = map_arm_error(error, doing)
             if isinstance(mapped, NotFound):
@@ -185,9 +202,10 @@ class FleetGateway:
             return {}
         if len(cluster_ids) <= DIRECT_READ_LIMIT:
             with ThreadPoolExecutor(max_workers=min(8, len(cluster_ids))) as pool:
-                bodies = pool.map(
-                    lambda c: self.read_configuration(c, configuration_name), cluster_ids
+                read = functools.partial(
+                    self.read_configuration, configuration_name=configuration_name
                 )
+                bodies = pool.map(carried(read), cluster_ids)
                 return dict(zip(cluster_ids, bodies, strict=True))
         subscriptions = sorted({ClusterRef.parse(c).subscription_id.lower() for c in cluster_ids})
         found: dict[str, dict[str, Any]] = {}
@@ -211,7 +229,7 @@ class FleetGateway:
                 *ref.path, configuration_name, body, polling=False
             )
 
-        return self._write(ref, doing, send, f"wrote {_shown_pin(body)}")
+        return self._write(ref, "PUT", configuration_name, doing, send, f"wrote {_shown_pin(body)}")
 
     def patch(self, cluster_id: str, configuration_name: str, body: dict[str, Any]) -> WriteOutcome:
         """PATCH part of an existing configuration (JSON merge patch): what it does not name
@@ -224,7 +242,8 @@ class FleetGateway:
                 *ref.path, configuration_name, body, polling=False
             )
 
-        return self._write(ref, doing, send, f"moved the pin to {_shown_pin(body)}")
+        moved = f"moved the pin to {_shown_pin(body)}"
+        return self._write(ref, "PATCH", configuration_name, doing, send, moved)
 
     def write_many(
         self,
@@ -250,7 +269,7 @@ class FleetGateway:
             return []
         workers = max(1, min(max_workers, len(cluster_ids)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arcwave-write") as pool:
-            return list(pool.map(write, cluster_ids))
+            return list(pool.map(carried(write), cluster_ids))
 
     def remove(self, cluster_id: str, configuration_name: str) -> WriteOutcome:
         """DELETE the configuration (a rollback where arcwave created it, or a re-create)."""
@@ -260,17 +279,31 @@ class FleetGateway:
         def delete() -> None:
             self._configurations(ref).begin_delete(*ref.path, configuration_name, polling=False)
 
-        return self._write(ref, doing, delete, "deleted")
+        return self._write(ref, "DELETE", configuration_name, doing, delete, "deleted")
 
     def _write(
-        self, ref: ClusterRef, doing: str, send: Callable[[], None], done: str
+        self,
+        ref: ClusterRef,
+        method: str,
+        name: str,
+        doing: str,
+        send: Callable[[], None],
+        done: str,
     ) -> WriteOutcome:
         bucket = self._buckets[ref.subscription_id]
         waited = 0.0
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             waited += bucket.take()
             try:
-                send()
+                with arm_call(
+                    method,
+                    FLUX,
+                    cluster_id=ref.id,
+                    configuration=name,
+                    attempt=attempt,
+                    classify=call_outcome,
+                ):
+                    send()
             except Exception as error:
                 mapped = map_arm_error(error, doing)
                 if isinstance(mapped, Throttled):
@@ -283,7 +316,7 @@ class FleetGateway:
                 return WriteOutcome(
                     cluster_id=ref.id,
                     ok=False,
-                    error=_kind(mapped),
+                    error=error_kind(mapped),
                     message=str(mapped),
                     waited_seconds=waited,
                 )
@@ -329,11 +362,12 @@ class FleetGateway:
         for attempt in range(1, GRAPH_ATTEMPTS + 1):
             self._quota.wait()
             try:
-                # The SDK hands `cls` an empty dict for headers: read them off the raw response.
-                result: Any = self._graph.resources(
-                    request,
-                    cls=lambda raw, model, _: (model, raw.http_response.headers),
-                )
+                with arm_call("POST", GRAPH, attempt=attempt, classify=call_outcome):
+                    # The SDK hands `cls` an empty dict for headers: read them off the response.
+                    result: Any = self._graph.resources(
+                        request,
+                        cls=lambda raw, model, _: (model, raw.http_response.headers),
+                    )
                 response, headers = result
             except Exception as error:
                 mapped = map_arm_error(error, doing)
@@ -346,7 +380,7 @@ class FleetGateway:
                 raise mapped from error
             self._quota.update(
                 headers.get("x-ms-user-quota-remaining"),
-                _hms_seconds(headers.get("x-ms-user-quota-resets-after", "00:00:01")),
+                hms_seconds(headers.get("x-ms-user-quota-resets-after", "00:00:01")),
             )
             return list(response.data or []), response.skip_token
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -357,22 +391,6 @@ def _shown_pin(body: dict[str, Any]) -> str:
     ref = (props.get("gitRepository") or props.get("ociRepository") or {}).get("repositoryRef", {})
     shown = ref.get("commit") or ref.get("digest") or ref.get("tag") or ""
     return short_revision(str(shown))
-
-
-def _kind(error: ArcwaveError) -> str:
-    if isinstance(error, Throttled):
-        return "Throttled"
-    if isinstance(error, TransientError):
-        return "Transient"
-    return getattr(error, "code", "Permanent")
-
-
-def _hms_seconds(text: str) -> float:
-    try:
-        hours, minutes, seconds = (float(p) for p in text.split(":"))
-    except ValueError:
-        return 1.0
-    return max(hours * 3600 + minutes * 60 + seconds, 0.0)
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

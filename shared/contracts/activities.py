@@ -8,7 +8,7 @@ lists — so histories stay small however large the fleet.
 from collections import Counter
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 PLAN = "plan_rollout"
 ADVANCE = "advance_wave"
@@ -59,15 +59,37 @@ def failure_reasons(records: "Iterable[Any]") -> Counts:
     return dict(counted)
 
 
+TRACEPARENT = "traceparent"
+"""The W3C trace context of the span that handed a rollout over, as a string: a trigger puts it
+into the rollout's `trigger`, the orchestrators copy it into every activity's request (a copy,
+nothing more: they stay deterministic), and each activity's span links to it."""
+ATTEMPT = "attempt"
+"""The attempt of a retried activity call (2, 3...; absent on the first): on its span."""
+
+
 class RolloutRef(TypedDict):
     rolloutId: str
     track: str
     revision: str
+    traceparent: NotRequired[str]
+    """`TRACEPARENT`: the hand-over's trace context, when it was traced."""
 
 
 def rollout_ref(job: RolloutRef) -> RolloutRef:
-    """Just the reference to a rollout, out of a rollout's or a wave's job."""
-    return RolloutRef(rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"])
+    """Just the reference to a rollout, out of a rollout's or a wave's job (with the trace
+    context of its hand-over, when it has one)."""
+    ref = RolloutRef(rolloutId=job["rolloutId"], track=job["track"], revision=job["revision"])
+    if TRACEPARENT in job:
+        ref["traceparent"] = job["traceparent"]
+    return ref
+
+
+def traced_ref(rollout_id: str, track: str, revision: str, trigger: dict[str, str]) -> RolloutRef:
+    """The reference to a rollout, with the trace context its `trigger` carries, if any."""
+    ref = RolloutRef(rolloutId=rollout_id, track=track, revision=revision)
+    if trigger.get(TRACEPARENT):
+        ref["traceparent"] = trigger[TRACEPARENT]
+    return ref
 
 
 class PlanRequest(RolloutRef, total=False):
@@ -218,6 +240,8 @@ class ProgressRecord(TypedDict, total=False):
     """With `revision`: create the rollout record when it does not exist yet."""
     clusters: list[str] | None
     """With `trigger`: a catch-up's clusters."""
+    traceparent: str
+    """`TRACEPARENT`: the hand-over's trace context, when it was traced."""
 
 
 def hold(control: Control) -> Hold | None:

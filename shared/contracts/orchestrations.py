@@ -79,6 +79,8 @@ class WaveJob(TypedDict):
     timing: Timing
     mode: str
     """`rollout` or `restore`."""
+    traceparent: NotRequired[str]
+    """The rollout's hand-over trace context (`shared.contracts.activities.TRACEPARENT`)."""
 
 
 class WaveOutcome(TypedDict):

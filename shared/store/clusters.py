@@ -1,5 +1,6 @@
 """Clusters: one document per (track, cluster), with what arcwave asked of it and knows of it."""
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, ClassVar, Self
@@ -11,6 +12,7 @@ from shared.revision import short_revision
 from shared.states import ClusterState, RestoreKind
 from shared.store.containers import CLUSTERS, encode_id
 from shared.store.record import Record, SafeId, _Repository
+from shared.telemetry.meters import cluster_saved
 from shared.times import UtcTime
 from shared.wire import WireModel
 
@@ -215,8 +217,16 @@ class ClusterRepository(_Repository[ClusterRecord]):
     def save_wave(self, records: Iterable[ClusterRecord]) -> int:
         """Upsert the records of one wave at once (one transaction on SQLite, batches of
         100 on Cosmos); unconditional, as a wave's writer owns its clusters. Returns how
-        many were written."""
-        return len(self.store.upsert_many(self.container, [self._stamped(r) for r in records]))
+        many were written. Each record counts as a transition into its state
+        (`arcwave.cluster.transitions`; a retried write counts again)."""
+        records = list(records)
+        written = len(self.store.upsert_many(self.container, [self._stamped(r) for r in records]))
+        moves = Counter(
+            (r.track, r.state.value, r.reason.value if r.reason else None) for r in records
+        )
+        for (track, state, reason), count in moves.items():
+            cluster_saved(state, reason, track, count)
+        return written
 
     def list(
         self,

@@ -66,6 +66,10 @@ class TimelineRepository(_Repository[TimelineEntry]):
             return False
         return True
 
+    def find(self, rollout_id: str, key: str) -> TimelineEntry | None:
+        """The entry named `key`, if it was written."""
+        return self._find(rollout_id, encode_id(key))
+
     def list(self, rollout_id: str, *, limit: int | None = None) -> list[TimelineEntry]:
         """A rollout's entries, oldest first."""
         docs = self.store.query(self.container, rollout_id, order_by="time", limit=limit)

@@ -44,7 +44,17 @@ ROLLOUT_FIELDS = [
     "clusters",
     "waves",
 ]
-WAVE_FIELDS = ["name", "maxInFlight", "maxPerSite", "state", "reason", "message", "clusters"]
+WAVE_FIELDS = [
+    "name",
+    "maxInFlight",
+    "maxPerSite",
+    "state",
+    "reason",
+    "message",
+    "gates",
+    "counts",
+    "clusters",
+]
 CLUSTER_FIELDS = [
     "id",
     "name",

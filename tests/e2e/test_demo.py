@@ -61,6 +61,8 @@ def test_the_demo_rolls_out_a_good_commit_and_rolls_back_a_bad_one(tmp_path: Pat
     assert "all in wave canary; no later wave received it" in out
     for n in range(1, 5):
         assert f"canary-{n}: restored to {GOOD}, Compliant" in out
+    assert "dashboard: http://127.0.0.1:" in out and "/api/ui\n" in out
+    assert "/.auth/login/aad?post_login_redirect_uri=/api/ui" in out
     assert "API: http://127.0.0.1:" in out
     assert "function key: " in out
     assert "demo passed in " in out

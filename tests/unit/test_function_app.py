@@ -148,23 +148,52 @@ def test_runtime_requirements_are_pinned() -> None:
     assert lines and all("==" in line for line in lines)
 
 
-def test_openapi_documents_exactly_the_registered_routes(functions: dict[str, object]) -> None:
+def registered_routes(functions: dict[str, object]) -> dict[tuple[str, str], str]:
+    """(method, /api/route with plain `{name}` parameters) → the route's auth level."""
     import re
 
-    from triggers.openapi import ROUTES, document
-
-    registered: set[tuple[str, str]] = set()
+    registered: dict[tuple[str, str], str] = {}
     for function in functions.values():
         bindings = json.loads(function.get_function_json())["bindings"]  # type: ignore[attr-defined]
         triggers = [b for b in bindings if b["type"] == "httpTrigger"]
         if not triggers:
             continue
         binding = triggers[0]
-        route = re.sub(r"\{(\w+)(:\w+)?\??\}", r"{\1}", binding["route"])
+        route = re.sub(r"\{\*?(\w+)(:\w+)?\??\}", r"{\1}", binding["route"])
         for method in binding.get("methods") or ["GET"]:
-            registered.add((method.lower(), f"/api/{route}"))
+            registered[(method.lower(), f"/api/{route}")] = binding["authLevel"]
+    return registered
+
+
+DASHBOARD_FILES = {("get", "/api/ui"), ("get", "/api/ui/{path}")}
+"""The dashboard's files (triggers/dashboard.py): no data, anonymous."""
+
+
+def browser_routes() -> set[tuple[str, str]]:
+    """The dashboard's data and actions (triggers/browser.py)."""
+    from triggers.browser import MIRRORS
+
+    return {
+        (method.lower(), "/api/" + route.replace(":alpha", ""))
+        for route, methods, _, _ in MIRRORS
+        for method in methods
+    }
+
+
+def test_openapi_documents_exactly_the_registered_routes(functions: dict[str, object]) -> None:
+    """The OpenAPI document describes the API programs call, with the function key. The
+    dashboard's routes are deliberately left out of it: its files, and its browser routes,
+    which take only a signed-in browser's session (no key) and are documented in
+    docs/dashboard.md; each browser route but `me` and `tracks` mirrors a documented one."""
+    from triggers.openapi import ROUTES, document
+
+    registered = set(registered_routes(functions))
     documented = {(m, path) for path, methods in ROUTES.items() for m in methods}
-    assert documented == registered
+    assert documented == registered - DASHBOARD_FILES - browser_routes()
+    own = {("get", "/api/ui/api/me"), ("get", "/api/ui/api/tracks")}
+    mirrored = {(m, path.replace("/api/ui/api/", "/api/")) for m, path in browser_routes() - own}
+    assert mirrored <= documented
+    assert DASHBOARD_FILES | browser_routes() <= registered
     doc = document()
     assert doc["openapi"] == "3.1.0"
     assert "TrackSpec" in doc["components"]["schemas"]
@@ -172,10 +201,13 @@ def test_openapi_documents_exactly_the_registered_routes(functions: dict[str, ob
 
 
 # The routes a caller reaches without a function key: each verifies a signature (webhooks, Flux
-# events) or is public (health, the API's description). App Service authentication lets every
-# request through (infra/app/function.bicep: requireAuthentication false, on purpose), so the
-# host's function key is what guards every other route.
+# events), is public (health, the API's description, the dashboard's files), or requires a
+# signed-in user from App Service authentication's principal and refuses a key (the dashboard's
+# browser routes: tests/unit/test_browser.py). App Service authentication lets every request
+# through (infra/app/function.bicep: requireAuthentication false, on purpose), so the host's
+# function key is what guards every other route.
 ANONYMOUS_ROUTES = {
+    *(path for _, path in DASHBOARD_FILES | browser_routes()),
     "/api/hooks/{provider}",
     "/api/flux/events",
     "/api/healthz",
@@ -184,15 +216,7 @@ ANONYMOUS_ROUTES = {
 
 
 def test_every_operator_route_needs_a_function_key(functions: dict[str, object]) -> None:
-    import re
-
-    levels: dict[str, str] = {}
-    for function in functions.values():
-        bindings = json.loads(function.get_function_json())["bindings"]  # type: ignore[attr-defined]
-        for binding in bindings:
-            if binding["type"] == "httpTrigger":
-                route = re.sub(r"\{(\w+)(:\w+)?\??\}", r"{\1}", binding["route"])
-                levels[f"/api/{route}"] = binding["authLevel"]
+    levels = {path: level for (_, path), level in registered_routes(functions).items()}
     assert not ANONYMOUS_ROUTES - levels.keys(), "an anonymous route is gone: update the list"
     keyless = {
         route: level

@@ -16,6 +16,7 @@ resolves it into the `*.txt` lock beside it. Offline, these tests check that:
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import runpy
 import shutil
@@ -169,10 +170,15 @@ def applies(requirement: Requirement) -> bool:
     return requirement.marker is None or Marker(str(requirement.marker)).evaluate(TARGET)
 
 
-def reached(entries: dict[str, Locked], inputs: list[Input]) -> set[str]:
+def reached(entries: dict[str, Locked], inputs: list[Input], *, extras: bool = True) -> set[str]:
     """Names in the lock that the inputs need, following the lock's `# via` annotations: an entry
     is needed when an input lists it and the lock says it came from that input, or when a needed
-    entry is what it came from."""
+    entry is what it came from.
+
+    `extras=False`: an annotation that only an extra explains (`pysocks` via `urllib3`, there
+    because selenium asks for `urllib3[socks]`) is followed only when the inputs or a needed
+    entry ask for that extra. The lock does not say which extras were asked for, so the
+    installed packages' metadata does (an entry not installed: every annotation is followed)."""
     listed = {
         i.path: {canonicalize_name(r.name) for r in i.requirements if applies(r)} for i in inputs
     }
@@ -181,14 +187,59 @@ def reached(entries: dict[str, Locked], inputs: list[Input]) -> set[str]:
         for name, entry in entries.items()
         if any(name in listed[path] for path in listed if f"-r {path}" in entry.via)
     }
+    asked: dict[str, set[str]] = {}
+    for source in inputs:
+        for requirement in source.requirements:
+            if applies(requirement):
+                asked.setdefault(canonicalize_name(requirement.name), set()).update(
+                    requirement.extras
+                )
     grew = True
     while grew:
         grew = False
+        if not extras:
+            for name in list(needed):
+                for dependency in _requires(name, asked.get(name, set())):
+                    wanted = asked.setdefault(canonicalize_name(dependency.name), set())
+                    grew |= not set(dependency.extras) <= wanted
+                    wanted.update(dependency.extras)
         for name, entry in entries.items():
-            if name not in needed and any(canonicalize_name(v) in needed for v in entry.via):
+            if name in needed:
+                continue
+            parents = {canonicalize_name(v) for v in entry.via} & needed
+            if not extras:
+                parents = {p for p in parents if _needs(p, asked.get(p, set()), name)}
+            if parents:
                 needed.add(name)
                 grew = True
     return needed
+
+
+def _requires(name: str, extras: set[str]) -> list[Requirement]:
+    """What the installed `name` requires on the lock's target with `extras`; [] when it is not
+    installed."""
+    try:
+        lines = importlib.metadata.requires(name) or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    found = []
+    for line in lines:
+        requirement = Requirement(line)
+        marker = requirement.marker
+        if marker is None or any(
+            marker.evaluate({**TARGET, "extra": extra}) for extra in (extras or {""})
+        ):
+            found.append(requirement)
+    return found
+
+
+def _needs(parent: str, extras: set[str], child: str) -> bool:
+    """Whether `parent` with `extras` requires `child` (a parent that is not installed: yes)."""
+    try:
+        importlib.metadata.distribution(parent)
+    except importlib.metadata.PackageNotFoundError:
+        return True
+    return any(canonicalize_name(r.name) == child for r in _requires(parent, extras))
 
 
 def lock_problems(root: Path, top: str, lock: str) -> list[str]:
@@ -248,7 +299,7 @@ def dev_runtime_problems(root: Path) -> list[str]:
             )
         elif dev[name].hashes != entry.hashes:
             problems.append(f"{DEV_LOCK}: {name} has other hashes than in {RUNTIME_LOCK}")
-    closure = reached(dev, read_inputs(root, RUNTIME_INPUT))
+    closure = reached(dev, read_inputs(root, RUNTIME_INPUT), extras=False)
     if closure != set(runtime):
         problems.append(
             f"{DEV_LOCK} reaches {sorted(closure - set(runtime))} from {RUNTIME_INPUT} beyond "

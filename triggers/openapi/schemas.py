@@ -175,6 +175,17 @@ ROLLOUT_CLUSTER = {
         "settledAt": TIME_OR_NULL,
     },
 }
+GATES = {
+    "type": ["object", "null"],
+    "description": "the wave's gates in the spec the rollout runs; null before it is planned",
+    "required": ["approval", "approvalTimeoutSeconds", "soakSeconds", "maxFailures"],
+    "properties": {
+        "approval": {"type": "boolean"},
+        "approvalTimeoutSeconds": {"type": ["number", "null"]},
+        "soakSeconds": {"type": "number"},
+        "maxFailures": {"type": ["integer", "string"]},
+    },
+}
 ROLLOUT = {
     "type": "object",
     "required": [
@@ -221,6 +232,8 @@ ROLLOUT = {
                     "state",
                     "reason",
                     "message",
+                    "gates",
+                    "counts",
                     "clusters",
                 ],
                 "properties": {
@@ -230,6 +243,13 @@ ROLLOUT = {
                     "state": {"enum": [s.value for s in WaveState]},
                     "reason": TEXT_OR_NULL,
                     "message": TEXT,
+                    "gates": GATES,
+                    "counts": {
+                        "type": "object",
+                        "description": "the wave's clusters by state when it last recorded a "
+                        "step: kept when a later rollout takes its clusters over",
+                        "additionalProperties": {"type": "integer"},
+                    },
                     "clusters": {"type": "array", "items": ROLLOUT_CLUSTER},
                 },
             },

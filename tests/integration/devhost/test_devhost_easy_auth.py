@@ -3,7 +3,9 @@
 Off by default, headers untouched; on (`DEVHOST_EASY_AUTH=1`): WEBSITE_AUTH_ENABLED=True,
 caller-set principal headers removed, a minted bearer token turned into Azure's principal
 headers, an invalid one refused with 401 before anything runs, tokens minted with the master
-key and still valid after a restart. The app (apps/easy_auth) echoes what it received.
+key and still valid after a restart; browsers: the AppServiceAuthSession cookie, the local
+sign-in form at /.auth/login/aad, /.auth/logout and /.auth/me. The app (apps/easy_auth) echoes
+what it received.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from email.message import Message
+from html.parser import HTMLParser
+from http.cookies import Morsel, SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -494,3 +498,320 @@ def test_a_header_that_is_not_utf8_survives_the_principal(on: DevHost) -> None:
     seen = json.loads(body)["headers"]
     assert seen["x-odd"] == "café"
     assert seen["x-ms-client-principal-name"] == "latin@contoso.com"
+
+
+# browsers: the session cookie and /.auth/* -----------------------------------------------------
+SESSION = "AppServiceAuthSession"
+LOGIN = "/.auth/login/aad"
+ROLES = ("arcwave.Reader", "arcwave.Operator", "arcwave.Approver", "arcwave.Admin")
+FORM = ("Content-Type", "application/x-www-form-urlencoded")
+
+
+def cookie(token: str) -> tuple[str, str]:
+    return ("Cookie", f"theme=dark; {SESSION}={token}")
+
+
+def set_cookies(headers: Message) -> dict[str, Morsel[str]]:
+    """The cookies a response sets, by name (each Set-Cookie header parsed on its own)."""
+    found: dict[str, Morsel[str]] = {}
+    for value in headers.get_all("Set-Cookie") or []:
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(value)
+        found.update(jar)
+    return found
+
+
+def sign_in(
+    host: DevHost,
+    fields: Sequence[tuple[str, str]],
+    headers: Sequence[tuple[str, str]] = (),
+) -> tuple[int, Message, bytes]:
+    return send(host, "POST", LOGIN, [FORM, *headers], urlencode(fields).encode())
+
+
+def session_of(host: DevHost, name: str, roles: Sequence[str], redirect: str = "/") -> str:
+    """Sign in through the form; returns the session cookie's token."""
+    fields = [("name", name), *(("roles", r) for r in roles), ("post_login_redirect_uri", redirect)]
+    status, headers, body = sign_in(host, fields)
+    assert status == 302, body
+    return secret(f"session token for {name}", set_cookies(headers)[SESSION].value)
+
+
+class FormParser(HTMLParser):
+    """The tags of a page, for the form's accessibility checks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.label_depth = 0
+        self.wrapped: list[dict[str, str | None]] = []  # inputs inside a <label>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "label":
+            self.label_depth += 1
+        elif tag == "input" and self.label_depth:
+            self.wrapped.append(dict(attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self.label_depth -= 1
+
+
+def parse(page: bytes) -> FormParser:
+    parser = FormParser()
+    parser.feed(page.decode("utf-8"))
+    return parser
+
+
+def test_session_cookie_gives_the_principal(on: DevHost) -> None:
+    """A signed-in browser's cookie gives the function the same principal as a bearer token;
+    forged principal headers are still replaced, and the cookie reaches the app."""
+    session = on.session_cookie("ada@contoso.com", ["arcwave.Operator"])
+    assert set(session) == {"name", "value", "path"}
+    assert (session["name"], session["path"]) == (SESSION, "/")
+    token = secret("session cookie token", session["value"])
+    answer = echo(on, [cookie(token), ("X-MS-CLIENT-PRINCIPAL-NAME", "mallory")])
+    seen = answer["headers"]
+    oid = seen["x-ms-client-principal-id"]
+    assert principal_of(answer) == expected_principal("ada@contoso.com", oid, ["arcwave.Operator"])
+    assert seen["x-ms-client-principal-name"] == "ada@contoso.com"
+    assert seen["x-ms-client-principal-idp"] == "aad"
+    assert f"{SESSION}={token}" in seen["cookie"]
+    # an 8-hour session by default
+    assert 8 * 3600 - 600 < payload_of(token)["exp"] - time.time() <= 8 * 3600 + 60
+
+
+def test_a_bearer_token_wins_over_the_session_cookie(on: DevHost) -> None:
+    session = mint(on, "browser@contoso.com", ["arcwave.Reader"])
+    token = mint(on, "api@contoso.com", ["arcwave.Admin"])
+    seen = echo(on, [cookie(session), bearer(token)])["headers"]
+    assert seen["x-ms-client-principal-name"] == "api@contoso.com"
+    # another scheme is no bearer token: the cookie counts
+    seen = echo(on, [cookie(session), ("Authorization", "Basic YWRhOnB3ZA==")])["headers"]
+    assert seen["x-ms-client-principal-name"] == "browser@contoso.com"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stale_session_cookie_passes_unauthenticated(on: DevHost, kind: str) -> None:
+    """An invalid or expired cookie is no 401: the browser is just not signed in (so it can
+    reach the sign-in), and the cookie is left alone."""
+    token = invalid_tokens(on)[kind]
+    probe = f"stale-{uuid.uuid4().hex}"
+    status, headers, body = send(on, "GET", "/api/whoami", [cookie(token), ("x-probe", probe)])
+    assert status == 200
+    assert not set(PRINCIPAL_HEADERS) & set(json.loads(body)["headers"])
+    assert probe in marks(on)
+    assert headers.get_all("Set-Cookie") is None
+
+
+def test_login_form_renders_an_accessible_page(on: DevHost) -> None:
+    status, headers, page = send(on, "GET", f"{LOGIN}?post_login_redirect_uri=/dash%3Fa%3D1")
+    assert status == 200
+    assert headers.get_content_type() == "text/html"
+    assert headers.get_content_charset() == "utf-8"
+    assert headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    text = page.decode("utf-8")
+    assert "Entra ID" in text and "devhost" in text
+    parsed = parse(page)
+    assert ("html", {"lang": "en"}) in parsed.tags
+    form = next(attrs for tag, attrs in parsed.tags if tag == "form")
+    assert (form["method"], form["action"]) == ("post", LOGIN)
+    inputs = [attrs for tag, attrs in parsed.tags if tag == "input"]
+    hidden = [i for i in inputs if i.get("type") == "hidden"]
+    assert hidden == [{"type": "hidden", "name": "post_login_redirect_uri", "value": "/dash?a=1"}]
+    boxes = [i for i in inputs if i.get("type") == "checkbox"]
+    assert [(b["name"], b["value"]) for b in boxes] == [("roles", r) for r in ROLES]
+    # every visible field has a label: a <label for=id> or a <label> around it
+    labelled = {attrs.get("for") for tag, attrs in parsed.tags if tag == "label"}
+    for field in (i for i in inputs if i.get("type") != "hidden"):
+        assert field.get("id") in labelled or field in parsed.wrapped, field
+    name = next(i for i in inputs if i.get("name") == "name")
+    assert name["id"] in labelled
+    assert any(tag == "legend" for tag, _ in parsed.tags)
+    # nothing loaded from elsewhere
+    for _, attrs in parsed.tags:
+        assert not {"src", "href"} & set(attrs), attrs
+
+
+@pytest.mark.parametrize(
+    "redirect", ["//evil.example", "https://evil.example", "javascript:alert(1)", "/\\evil", "x"]
+)
+def test_login_form_keeps_only_a_safe_redirect(on: DevHost, redirect: str) -> None:
+    _, _, page = send(on, "GET", f"{LOGIN}?{urlencode({'post_login_redirect_uri': redirect})}")
+    hidden = [a for t, a in parse(page).tags if t == "input" and a.get("type") == "hidden"]
+    assert hidden[0]["value"] == "/"
+
+
+def test_login_sets_the_session_cookie_and_redirects(on: DevHost) -> None:
+    """Both `roles` and `roles[]` are read; the cookie is HttpOnly, SameSite=Lax, Path=/, not
+    Secure over http; its token gives the chosen principal."""
+    status, headers, body = sign_in(
+        on,
+        [
+            ("name", "Zoë Müller"),
+            ("roles", "arcwave.Reader"),
+            ("roles[]", "arcwave.Approver"),
+            ("roles", "arcwave.Reader"),
+            ("post_login_redirect_uri", "/dashboard/rollouts?tab=open#top"),
+        ],
+    )
+    assert status == 302, body
+    assert headers["Location"] == "/dashboard/rollouts?tab=open#top"
+    assert headers["Cache-Control"] == "no-store"
+    morsel = set_cookies(headers)[SESSION]
+    token = secret("session token from the form", morsel.value)
+    assert morsel["path"] == "/"
+    assert morsel["httponly"] is True
+    assert morsel["samesite"] == "Lax"
+    assert not morsel["secure"]
+    assert not morsel["max-age"] and not morsel["expires"]  # a browser-session cookie
+    assert payload_of(token)["roles"] == ["arcwave.Reader", "arcwave.Approver"]
+    answer = echo(on, [cookie(token)])
+    oid = answer["headers"]["x-ms-client-principal-id"]
+    assert principal_of(answer) == expected_principal(
+        "Zoë Müller", oid, ["arcwave.Reader", "arcwave.Approver"]
+    )
+    # no roles is a valid choice
+    assert payload_of(session_of(on, "nobody@contoso.com", []))["roles"] == []
+
+
+@pytest.mark.parametrize(
+    "redirect",
+    [
+        "//evil.example/path",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/ok\r\nSet-Cookie: x=1",
+        "evil.example",
+        "",
+        None,
+    ],
+)
+def test_login_redirects_only_to_a_path_on_this_site(on: DevHost, redirect: str | None) -> None:
+    fields = [("name", "ada@contoso.com")]
+    if redirect is not None:
+        fields.append(("post_login_redirect_uri", redirect))
+    status, headers, _ = sign_in(on, fields)
+    assert status == 302
+    assert headers["Location"] == "/"
+    assert headers.get_all("Set-Cookie") is not None
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ([], "name"),
+        ([("name", "")], "name"),
+        ([("name", "a\nb")], "name"),
+        ([("name", "n" * 201)], "name"),
+        ([("name", "ada"), ("roles", "")], "roles"),
+        ([("name", "ada"), ("roles", "r" * 101)], "roles"),
+        ([("name", "ada"), *[("roles", f"r{i}") for i in range(21)]], "roles"),
+    ],
+)
+def test_login_with_a_bad_field_shows_the_form_again(
+    on: DevHost, fields: list[tuple[str, str]], problem: str
+) -> None:
+    status, headers, page = sign_in(on, [*fields, ("post_login_redirect_uri", "/back")])
+    assert status == 400
+    assert headers.get_content_type() == "text/html"
+    assert headers.get_all("Set-Cookie") is None
+    parsed = parse(page)
+    alert = [a for t, a in parsed.tags if a.get("role") == "alert"]
+    assert alert, page
+    assert problem in page.decode("utf-8").split('role="alert"', 1)[1].split("</p>", 1)[0]
+    hidden = [a for t, a in parsed.tags if t == "input" and a.get("type") == "hidden"]
+    assert hidden[0]["value"] == "/back"
+
+
+def test_login_posted_from_another_site_is_refused(on: DevHost) -> None:
+    """A browser names the page a form was posted from: another site cannot sign it in."""
+    fields = [("name", "mallory@evil.example"), ("roles", "arcwave.Admin")]
+    for origin in ("https://evil.example", "null"):
+        status, headers, _ = sign_in(on, fields, [("Origin", origin)])
+        assert status == 403
+        assert headers.get_all("Set-Cookie") is None
+    status, headers, _ = sign_in(on, fields, [("Origin", on.base_url)])
+    assert status == 302
+    assert SESSION in set_cookies(headers)
+
+
+def test_logout_clears_the_session_cookie(on: DevHost) -> None:
+    for query, location in [
+        ("?post_logout_redirect_uri=/bye", "/bye"),
+        ("?post_logout_redirect_uri=//evil.example", "/"),
+        ("?post_logout_redirect_uri=https://evil.example", "/"),
+        ("?post_logout_redirect_uri=javascript:alert(1)", "/"),
+        ("", "/"),
+    ]:
+        token = session_of(on, "ada@contoso.com", ["arcwave.Reader"])
+        status, headers, _ = send(on, "GET", f"/.auth/logout{query}", [cookie(token)])
+        assert status == 302
+        assert headers["Location"] == location
+        morsel = set_cookies(headers)[SESSION]
+        assert morsel.value == ""
+        assert morsel["max-age"] == "0"
+        assert morsel["path"] == "/"
+        assert morsel["httponly"] is True
+
+
+def test_me_describes_the_signed_in_user(on: DevHost) -> None:
+    token = session_of(on, "ada@contoso.com", ["arcwave.Operator", "arcwave.Admin"])
+    status, headers, body = send(on, "GET", "/.auth/me", [cookie(token)])
+    assert status == 200
+    assert headers.get_content_type() == "application/json"
+    assert headers["Cache-Control"] == "no-store"
+    answer = json.loads(body)
+    principal = principal_of(echo(on, [cookie(token)]))
+    exp = payload_of(token)["exp"]
+    assert answer == [
+        {
+            "provider_name": "aad",
+            "user_id": "ada@contoso.com",
+            "user_claims": principal["claims"],
+            "access_token": "",
+            "expires_on": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp)),
+            "id_token": "",
+        }
+    ]
+    # a bearer token works as well
+    api = mint(on, "api@contoso.com", ["arcwave.Reader"])
+    status, _, body = send(on, "GET", "/.auth/me", [bearer(api)])
+    assert status == 200
+    assert json.loads(body)[0]["user_id"] == "api@contoso.com"
+    assert {"typ": "roles", "val": "arcwave.Reader"} in json.loads(body)[0]["user_claims"]
+
+
+def test_me_without_a_session_answers_401(on: DevHost) -> None:
+    assert send(on, "GET", "/.auth/me")[0] == 401
+    assert send(on, "GET", "/.auth/me", [cookie("garbage")])[0] == 401
+    assert send(on, "GET", "/.auth/me", [cookie(invalid_tokens(on)["expired"])])[0] == 401
+    assert_refused(*send(on, "GET", "/.auth/me", [bearer("garbage")]))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"{LOGIN}?post_login_redirect_uri=/x"),
+        ("POST", LOGIN),
+        ("GET", "/.auth/logout"),
+        ("GET", "/.auth/me"),
+    ],
+)
+def test_off_has_no_auth_endpoints(off: DevHost, method: str, path: str) -> None:
+    body = urlencode({"name": "ada"}).encode() if method == "POST" else None
+    status, headers, answer = send(off, method, path, [FORM], body)
+    assert status == 404
+    assert "DEVHOST_EASY_AUTH=1" in json.loads(answer)["error"]
+    assert headers.get_all("Set-Cookie") is None
+
+
+def test_off_ignores_the_session_cookie(off: DevHost) -> None:
+    seen = echo(off, [cookie("dh1.e30.c2ln")])["headers"]
+    assert not set(PRINCIPAL_HEADERS) & set(seen)
+    assert f"{SESSION}=dh1.e30.c2ln" in seen["cookie"]

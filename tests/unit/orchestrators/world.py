@@ -25,6 +25,7 @@ from devhost.durable.clock import VirtualClock
 from devhost.inprocess import InProcessEngine, InProcessError
 from devhost.loader import index_functions
 from orchestrators import rollout, track, wave
+from shared import telemetry
 from shared.adapters.fleet import WriteOutcome
 from shared.adapters.publisher import DisabledPublisher
 from shared.cluster import Cluster, Connectivity
@@ -442,7 +443,7 @@ ACTIVITIES: dict[str, Callable[[Runtime, Any], Any]] = {
 
 def _register(name: str, act: Callable[[Runtime, Any], Any]) -> None:
     def activity(payload: Any) -> Any:
-        with failing_fast():
+        with telemetry.activity(name, payload), failing_fast():
             return act(rt(), payload)
 
     activity.__name__ = f"{name}_in_world"
