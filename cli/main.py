@@ -202,6 +202,14 @@ def demo(
             help="folder for the store, devhost state, TLS and logs (default: a new temporary one)",
         ),
     ] = None,
+    telemetry: Annotated[
+        str | None,
+        typer.Option(
+            "--telemetry",
+            help="the app's OpenTelemetry exporter (ARCWAVE_OTEL_EXPORTER): 'console' prints "
+            "spans and metrics in devhost's log and checks the first rollout is one trace",
+        ),
+    ] = None,
 ) -> None:
     """Run the emulator and the function app, roll a good and a bad commit, live.
 
@@ -209,7 +217,11 @@ def demo(
     good commit and a failing one, and show both rollouts live. Exits 0 only when the first
     succeeds and the second is rolled back after failing on the canary.
     """
-    args = argparse.Namespace(keep_serving=keep_serving, port=port, state=state)
+    if telemetry not in (None, "console"):
+        raise typer.BadParameter("use 'console'", param_hint="--telemetry")
+    args = argparse.Namespace(
+        keep_serving=keep_serving, port=port, state=state, telemetry=telemetry
+    )
     code = run_demo(args, console())
     if code:
         raise typer.Exit(code)

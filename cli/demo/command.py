@@ -22,7 +22,8 @@ from cli.demo.scenario import (
     roll,
 )
 from cli.demo.stack import Stack, local_stack
-from cli.demo.verdict import Verdict, judge
+from cli.demo.trace import rollout_trace
+from cli.demo.verdict import Verdict, judge, judge_trace
 
 EXIT_INVALID = 2
 MARKER = ".arcwave-demo"
@@ -45,8 +46,9 @@ def run_demo(args: argparse.Namespace, out: Console) -> int:
     try:
         out.rule("[bold]arcwave demo[/]: wave-based GitOps rollouts on the local stack")
         out.print(f"state and logs: {state}")
-        with local_stack(state, args.port, out) as stack:
-            verdict = _scenario(stack, out, started)
+        telemetry = getattr(args, "telemetry", None)
+        with local_stack(state, args.port, out, telemetry) as stack:
+            verdict = _scenario(stack, out, started, state if telemetry else None)
             if args.keep_serving:
                 _serve(stack, out)
     except (KeyboardInterrupt, Interrupted):
@@ -59,8 +61,8 @@ def run_demo(args: argparse.Namespace, out: Console) -> int:
         signal.signal(signal.SIGTERM, previous)
     problems = [failure] if failure else verdict.problems if verdict else ["no verdict"]
     if not problems:
-        if temporary:
-            shutil.rmtree(state, ignore_errors=True)
+        if temporary and not getattr(args, "telemetry", None):
+            shutil.rmtree(state, ignore_errors=True)  # kept when it holds the printed telemetry
         return 0
     out.print(f"[bold red]demo failed:[/] {'; '.join(problems)}", soft_wrap=True)
     if (state / "logs").exists():
@@ -93,7 +95,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signal.Signals(signum).name)
 
 
-def _scenario(stack: Stack, out: Console, started: float) -> Verdict:
+def _scenario(stack: Stack, out: Console, started: float, traced: Path | None) -> Verdict:
+    """Both rollouts, then the verdict; `traced`: the state folder, when the app's telemetry
+    goes to the console (devhost's log), whose trace of the first rollout is checked too."""
     spec = register_track(stack, out)
     head = branch_head(stack, spec)
     ensure_canary_fails(stack, out)
@@ -101,6 +105,9 @@ def _scenario(stack: Stack, out: Console, started: float) -> Verdict:
     bad = roll(stack, out, spec, "2 · bad", BAD_COMMIT, head)
     out.print()
     verdict = judge(stack, good, bad, head)
+    if traced is not None:
+        log = traced / "logs" / "devhost.log"
+        judge_trace(verdict, rollout_trace(log, good.rollout_id), log)
     summary.summary(out, [good, bad])
     summary.verdict_lines(out, verdict)
     summary.api_help(out, stack)

@@ -27,6 +27,8 @@ START_TIMEOUT = 45.0
 REQUEST_TIMEOUT = 15.0
 WAVE_POLL_SECONDS = "0.5"
 TAIL_LINES = 15
+METRIC_INTERVAL_MS = "2000"
+"""How often the app exports its metrics when the demo turns telemetry on."""
 SHELL_PREFIXES = ("ARCWAVE_", "DEVHOST_")
 """Settings of the user's shell that never reach the function app."""
 T = TypeVar("T")
@@ -92,8 +94,11 @@ class Stack:
 
 
 @contextmanager
-def local_stack(state: Path, port: int, out: Console) -> Iterator[Stack]:
-    """Start the emulator, then devhost pointed at it; stop both on the way out."""
+def local_stack(
+    state: Path, port: int, out: Console, telemetry: str | None = None
+) -> Iterator[Stack]:
+    """Start the emulator, then devhost pointed at it; stop both on the way out. `telemetry`:
+    the app's OpenTelemetry exporter (`ARCWAVE_OTEL_EXPORTER`), e.g. `console`."""
     check_port_free(port)
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -116,7 +121,7 @@ def local_stack(state: Path, port: int, out: Console) -> Iterator[Stack]:
             ROOT,
             state / "devhost",
             port,
-            _devhost_settings(state, emulator, webhook_secret),
+            _devhost_settings(state, emulator, webhook_secret, telemetry),
             start_timeout=START_TIMEOUT,
             log_path=logs / "devhost.log",
             keep_out=SHELL_PREFIXES,
@@ -133,9 +138,17 @@ def local_stack(state: Path, port: int, out: Console) -> Iterator[Stack]:
         yield Stack(emulator, devhost, webhook_secret)
 
 
-def _devhost_settings(state: Path, emulator: EmulatorProcess, webhook: str) -> dict[str, str]:
+def _devhost_settings(
+    state: Path, emulator: EmulatorProcess, webhook: str, telemetry: str | None = None
+) -> dict[str, str]:
     """The function app's settings (docs/settings.md) for the emulator at `emulator`."""
+    exporter = (
+        {"ARCWAVE_OTEL_EXPORTER": telemetry, "OTEL_METRIC_EXPORT_INTERVAL": METRIC_INTERVAL_MS}
+        if telemetry
+        else {}
+    )
     return {
+        **exporter,
         "DEVHOST_FUNCTION_KEY": secrets.token_urlsafe(24),
         "ARCWAVE_TASK_HUB": "arcwave",
         "ARCWAVE_STORE": f"sqlite:///{(state / 'arcwave.db').resolve()}",

@@ -1,10 +1,12 @@
 """What must hold once both rollouts ended, checked through the API and the emulator."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cli.demo.scenario import TRACK_NAME, Outcome
 from cli.demo.stack import Stack
+from cli.demo.trace import RolloutTrace
 from emulator.control_client import ControlClient
 from shared.revision import short_revision
 
@@ -81,3 +83,40 @@ def _check_canaries_restored(
                 f"{short_revision(str(last.get(name)))}, "
                 f"Flux at {synced or '-'} ({compliance})"
             )
+
+
+METRICS = (
+    "arcwave.rollouts",
+    "arcwave.cluster.transitions",
+    "arcwave.arm.writes",
+    "arcwave.arm.duration",
+    "arcwave.webhook.duration",
+    "arcwave.gate.duration",
+)
+"""The metrics a demo run exports (`arcwave.arm.throttled` only when ARM answered 429)."""
+
+
+def judge_trace(verdict: Verdict, trace: RolloutTrace, log: Path) -> None:
+    """The first rollout is one trace, from its GitHub push to its last cluster write, and
+    the metrics are exported (`arcwave demo --telemetry console`)."""
+    if trace.whole and trace.push is not None and trace.last_write is not None:
+        last = trace.last_write["attributes"].get("arcwave.cluster.id", "?").rsplit("/", 1)[-1]
+        verdict.facts.append(
+            f"rollout {trace.rollout_id} is one trace ({trace.push['context']['trace_id']}): "
+            f"{trace.spans} spans from the GitHub push to its last cluster write ({last}), "
+            f"printed in {log}"
+        )
+    elif trace.push is None or trace.last_write is None:
+        verdict.problems.append(
+            f"{log} holds no {'push' if trace.push is None else 'cluster write'} span of "
+            f"rollout {trace.rollout_id}"
+        )
+    else:
+        verdict.problems.append(
+            f"rollout {trace.rollout_id}'s spans are in {len(trace.trace_ids)} traces, not one"
+        )
+    missing = [m for m in METRICS if m not in trace.metrics]
+    if missing:
+        verdict.problems.append(f"metrics not exported: {', '.join(missing)}")
+    else:
+        verdict.facts.append(f"metrics exported: {', '.join(sorted(trace.metrics))}")

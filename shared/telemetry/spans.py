@@ -5,14 +5,16 @@
   with `annotate` for what the handler learns on the way (provider, delivery id, outcome);
 - one per rollout handed to its track (`handover`), whose W3C trace context (`traceparent`)
   goes into the rollout's trigger: the orchestrators copy the string into every activity's
-  request, and each activity's span links back to the hand-over;
+  request, and each activity's span is a child of the hand-over, so a rollout is one trace
+  from the delivery that started it to its last ARM write;
 - one per activity (`activity`), carrying the rollout id, wave and attempt, and making the
   rollout id current for what the activity calls;
 - one per ARM or Resource Graph call (`arm_call`), carrying the rollout id of the activity it
   runs in, the cluster, the outcome and the HTTP status (429s marked throttled).
 
-Every span of a rollout carries `arcwave.rollout.id`: it is the link across the durable
-boundary, which no trace context crosses. Orchestrators never make spans (they replay).
+Every span of a rollout also carries `arcwave.rollout.id`, which finds it when no trace
+context was carried (a rollout started before telemetry was on). Orchestrators never make
+spans (they replay).
 Nothing here holds a body, a header or a query string: no secret can reach an attribute.
 """
 
@@ -27,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Link, Span, SpanKind, StatusCode
+from opentelemetry.trace import Span, SpanKind, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
@@ -218,17 +220,18 @@ def handover(track: str, rollout_id: str, revision: str) -> Iterator[str | None]
 # -- activities ---------------------------------------------------------------------------------
 
 
-def _link(fields: Mapping[str, object]) -> Link | None:
-    """A link to the span that handed the rollout over, from the request's `traceparent`."""
+def _handed_over(fields: Mapping[str, object]) -> otel_context.Context | None:
+    """The context of the span that handed the rollout over, from the request's
+    `traceparent`: the parent of the activity's span. None when none was carried."""
     trigger = fields.get("trigger")
     carried = fields.get(TRACEPARENT) or (
         trigger.get(TRACEPARENT) if isinstance(trigger, Mapping) else None
     )
     if not isinstance(carried, str):
         return None
-    found = trace.get_current_span(_PROPAGATOR.extract({"traceparent": carried}))
-    context = found.get_span_context()
-    return Link(context, {"arcwave.link": "handed-over"}) if context.is_valid else None
+    extracted = _PROPAGATOR.extract({"traceparent": carried})
+    valid = trace.get_current_span(extracted).get_span_context().is_valid
+    return extracted if valid else None
 
 
 @contextlib.contextmanager
@@ -247,7 +250,7 @@ def activity(name: str, request: object) -> Iterator[Span]:
         names.STEP: fields.get("key"),
         names.ATTEMPT: attempt if isinstance(attempt, int) else 1,
     }
-    link = _link(fields)
+    parent = _handed_over(fields)
     token = (
         otel_context.attach(otel_context.set_value(ROLLOUT_KEY, rollout))
         if isinstance(rollout, str)
@@ -257,8 +260,8 @@ def activity(name: str, request: object) -> Iterator[Span]:
         with tracer().start_as_current_span(
             name,
             kind=SpanKind.CONSUMER,
+            context=parent,
             attributes=_attributes(attributes),
-            links=[link] if link is not None else None,
         ) as span:
             yield span
     finally:

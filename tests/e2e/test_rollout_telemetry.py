@@ -94,9 +94,7 @@ def test_a_push_leaves_spans_and_metrics_that_all_name_its_rollout(tmp_path: Pat
     assert {"plan_rollout", "advance_wave", "record_progress"} <= {s["name"] for s in activities}
     for span in activities:
         assert span["attributes"][names.ROLLOUT_ID] == rollout_id, span["name"]
-        assert [link["context"]["span_id"] for link in span["links"]] == [
-            hand_over["context"]["span_id"]
-        ], span["name"]
+        assert span["parent_id"] == hand_over["context"]["span_id"], span["name"]
 
     arm = [s for s in spans if s["name"].startswith("ARM ")]
     writes = [s for s in arm if s["attributes"][names.HTTP_METHOD] in ("PUT", "PATCH")]
@@ -108,6 +106,16 @@ def test_a_push_leaves_spans_and_metrics_that_all_name_its_rollout(tmp_path: Pat
     by_id = {s["context"]["span_id"]: s for s in spans}
     for span in writes:
         assert by_id[span["parent_id"]]["name"] == "advance_wave"
+    # One trace from the push to the rollout's last cluster write.
+    trace_id = delivery["context"]["trace_id"]
+    last_write = max(writes, key=lambda s: s["end_time"])
+    assert last_write["context"]["trace_id"] == trace_id
+    of_rollout = [  # its work: operator calls reading it are traces of their own
+        s
+        for s in spans
+        if s["attributes"].get(names.ROLLOUT_ID) == rollout_id and s["kind"] != "SpanKind.SERVER"
+    ]
+    assert {s["context"]["trace_id"] for s in of_rollout} == {trace_id}
 
     assert summed(export, names.ARM_WRITES, **{names.OUTCOME: "ok"}) >= CLUSTERS
     assert summed(export, names.ROLLOUTS, **{names.STATE: "Running"}) >= 1
