@@ -3,26 +3,43 @@
     finish writes a crashed attempt left half done, and re-creates under way (Applying)
     judge the clusters in flight (observe_wave's verdicts)
     unless the rollout is held or the wave's failure budget is spent:
-        write the next pending clusters, in order, into the free slots of the window
+        write the next pending clusters whose maintenance windows are open now, in order,
+        into the free slots of the window
+
+A cluster bound by maintenance windows (`ClusterRecord.windows`, resolved at plan time) is
+written only while all of them are open, unless an operator overrode the rollout's windows;
+the result counts the clusters held back (`outsideWindows`) and says when the first of them
+may be written (`nextOpening`), so the wave sleeps until then at most. The first write of a
+wave with windows is on the timeline (`wave/<name>/first-write`). Each write carries its
+windows' close as a deadline: a batch that ARM's write budget paces past the close is cut
+there, and the writes the gateway did not send (`WindowClosed`) go back to Pending, no failure,
+for the next opening.
 
 Before arcwave's first write to a cluster it records the configuration it finds there (its
 restore point). A write is recorded ahead (`Applying`, with the revision) and then done, so a
 crash in between leaves a cluster that the next attempt writes again, never one written
-without a record. Offline clusters are left alone under `offline: skip` (Skipped, for catch-up)
-and free their slot at once; under `fail` and `wait` they are written like the rest. Writes
-that still fail transiently after the gateway's own retries fail the attempt, to be tried
-again by the orchestrator; permanent refusals fail that cluster (ApplyFailed).
+without a record. A write recorded ahead and then not sent because its window closed is
+undone: the record goes back to Pending as it was before (its restore point kept); a crash
+before that leaves it Applying, written again in the next opening like any leftover, and so
+does a write the gateway cut off after an earlier attempt of it reached ARM (it may have
+landed, so its record keeps the revision for a rollback). Offline clusters are left alone
+under `offline: skip` (Skipped, for catch-up) and free their slot at once; under `fail` and
+`wait` they are written like the rest. Writes that still fail transiently after the gateway's
+own retries fail the attempt, to be tried again by the orchestrator; permanent refusals fail
+that cluster (ApplyFailed).
 """
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 
 import azure.durable_functions as df
 
 from activities.observe import judge, merged
+from activities.windows import deadlines, gate_of, next_opening, note_first_write
 from activities.writer import ConfigurationWriter
-from shared.adapters.fleet import WriteOutcome
+from shared.adapters.fleet import WINDOW_CLOSED, WriteOutcome
 from shared.contracts.activities import (
     ADVANCE,
     AdvanceResult,
@@ -50,9 +67,15 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
     spec = rollout.planned_spec()
     wave = spec.wave(ref["wave"])
     records = rt.records.clusters.list(ref["track"], rollout=ref["rolloutId"], wave=ref["wave"])
+    gate = gate_of(rt, rollout, spec)
     writer = _Writer(rt, spec, ref["revision"])
-    leftovers = [r for r in records if r.state is ClusterState.APPLYING]
-    records = merged(records, writer.write(leftovers))
+    leftovers = [r for r in records if r.state is ClusterState.APPLYING and gate.allows(r.windows)]
+    # Written again, recorded ahead again: its progress deadline runs from this write, not
+    # from one a crash (or a window's close) left undone, maybe hours ago. A re-create keeps
+    # the time of its delete, which its own deadline runs from.
+    again = [r if r.recreating else writer.ahead(r) for r in leftovers]
+    redone, closed = writer.write(again, deadlines(gate, leftovers))
+    records = merged(records, redone)
     judged = [r for r in records if r.state.is_open and r.state is not ClusterState.APPLYING]
     records = merged(records, judge(rt, spec, judged, catch_up=rollout.is_catch_up))
     held = hold(control_of(rollout))
@@ -60,9 +83,11 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
     spent = budget_spent(sum(r.state.counts_as_failure for r in records), allowed)
     window = Window(max(1, window_size(wave, len(records))), wave.per_site_concurrency)
     written = 0
-    while held is None and not spent:
+    first_write: datetime | None = None
+    while held is None and not spent and not closed:
+        gate = gate_of(rt, rollout, spec) if written else gate  # a later batch: look again
         pending = sorted(
-            (r for r in records if r.state is ClusterState.PENDING),
+            (r for r in records if r.state is ClusterState.PENDING and gate.allows(r.windows)),
             key=lambda r: r.position or 0,
         )
         chosen = next_to_write(pending, [r for r in records if r.state.is_open], window)
@@ -73,12 +98,23 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
             [r for r in chosen if r.id not in {s.id for s in skipped}]
         )
         writer.report_foreign(ref["rolloutId"], chosen)
-        done = writer.write([writer.ahead(r) for r in chosen])
+        first_write = first_write or writer.now()
+        due = deadlines(gate, chosen)
+        done, closed = writer.write([writer.ahead(r) for r in chosen], due, chosen)
         records = merged(records, [*skipped, *done])
-        written += len(done)
+        written += sum(r.state is not ClusterState.PENDING for r in done)
         spent = budget_spent(sum(r.state.counts_as_failure for r in records), allowed)
+    if closed:  # a window closed while writing: what is held back, and until when, is new
+        gate = gate_of(rt, rollout, spec)
+    note_first_write(
+        rt, ref["rolloutId"], ref["wave"], records, written, gate, first_write or gate.now
+    )
     pending_left = [r for r in records if r.state is ClusterState.PENDING]
     in_flight = sum(r.state.is_open for r in records)
+    unwritable = (ClusterState.PENDING, ClusterState.APPLYING)
+    outside = [
+        r for r in records if r.state in unwritable and not gate.allows(r.windows) and not spent
+    ]
     if spent and pending_left and not in_flight:
         records = merged(records, writer.leave_unwritten(pending_left, ref["wave"]))
     counts = Counter(r.state.value for r in records)
@@ -94,9 +130,10 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
             pending=len(pending_left),
             held=held,
             budget_spent=spent or None,
+            outside_windows=len(outside) or None,
         ),
     )
-    return AdvanceResult(
+    result = AdvanceResult(
         counts=dict(counts),
         inFlight=in_flight,
         pending=len(pending_left),
@@ -107,6 +144,10 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
         failures=failure_reasons(records),
         control=control_of(rollout),
     )
+    if outside:
+        result["outsideWindows"] = len(outside)
+        result["nextOpening"] = next_opening(gate, outside)
+    return result
 
 
 class _Writer:
@@ -159,17 +200,40 @@ class _Writer:
     def ahead(self, record: ClusterRecord) -> ClusterRecord:
         return record.applying(self.revision, self.now())
 
-    def write(self, records: list[ClusterRecord]) -> list[ClusterRecord]:
-        """Write `records` (recorded Applying first); their new records. Raises
+    def write(
+        self,
+        records: list[ClusterRecord],
+        due: Mapping[str, datetime],
+        before: list[ClusterRecord] | None = None,
+    ) -> tuple[list[ClusterRecord], bool]:
+        """Write `records` (recorded Applying first), none past its deadline (`due`, by cluster
+        id); their new records, and whether a window closed on some of them. A write not sent
+        for that goes back to its record `before` (Pending, restore point kept); one with
+        no record before (a leftover), or one that may have landed, stays Applying. Raises
         `TransientError` when some writes could not be done yet, after saving the others."""
         if not records:
-            return []
+            return [], False
         self.rt.records.clusters.save_wave(records)
+        earlier = {r.id: r for r in before or []}
         now = self.now()
         done: list[ClusterRecord] = []
         retry: list[WriteOutcome] = []
-        for written in self.configurations.write(records, self.revision):
+        closed = False
+        for written in self.configurations.write(records, self.revision, due):
             record, outcome = written.record, written.outcome
+            if outcome is not None and outcome.error == WINDOW_CLOSED:
+                closed = True
+                was = earlier.get(record.id)
+                if was is not None and not outcome.maybe_written:
+                    done.append(
+                        was.moved(
+                            ClusterState.PENDING,
+                            Reason.OUTSIDE_MAINTENANCE_WINDOW,
+                            outcome.message,
+                            now,
+                        )
+                    )
+                continue  # it stays Applying as recorded ahead: written in the next opening
             if outcome is None or (written.how == "delete" and outcome.ok):
                 done.append(self._recreating(record, written.remember, now))
             elif outcome.ok:
@@ -188,7 +252,7 @@ class _Writer:
             raise TransientError(
                 f"{len(retry)} of {len(records)} writes did not go through yet: {retry[0].message}"
             )
-        return done
+        return done, closed
 
     def _recreating(
         self, record: ClusterRecord, remember: dict[str, object], now: datetime

@@ -10,8 +10,10 @@ import logging
 
 import azure.durable_functions as df
 
+from activities.windows import warn_of_closed_windows
 from shared.contracts.activities import PLAN, PlanRequest, PlanResult, WaveBrief
 from shared.logs import fields
+from shared.maintenance import bound_windows
 from shared.planner import plan_rollout
 from shared.quantities import CountOrPercent
 from shared.reasons import Reason
@@ -35,15 +37,19 @@ CARRIED = {
     "written_namespace",
     "recreating",
     "drift_reverted",
+    "reconciled_in",
+    "reconciled_at",
 }
 """What a cluster's record keeps from one rollout to the next: what is on the cluster and
-what arcwave knows of it. State, wave and times are the new rollout's."""
+what arcwave knows of it (also how long its last reconcile took, for the ETA). State, wave
+and times are the new rollout's."""
 
 
 def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
     track = rt.records.tracks.get(ref["track"])
     spec = track.track_spec()
     fleet = rt.fleet.discover(spec.fleet)
+    bound = bound_windows(spec, fleet)
     catch_up = ref.get("clusters")
     if rt.records.rollouts.get(spec.name, ref["rolloutId"]).fast:
         spec = fast_spec(spec)
@@ -53,6 +59,7 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
         fleet = [c for c in fleet if c.id.lower() in wanted]
     planned = plan_rollout(spec, fleet)
     now = rt.now()
+    warn_of_closed_windows(rt, ref["rolloutId"], spec, planned, bound, now)
     known = {r.id: r for r in rt.records.clusters.list(spec.name)}
     records = []
     for wave in planned.waves:
@@ -72,6 +79,7 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
                     message=f"wave '{wave.name}', #{position + 1} in write order: "
                     f"{placement.reason}",
                     last_rollout_id=ref["rolloutId"],
+                    windows=bound.get(placement.id, []),
                     updated_at=now,
                 )
             )
@@ -96,6 +104,7 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
             approvalTimeoutSeconds=(
                 policy.approval_timeout.total_seconds() if policy.approval_timeout else None
             ),
+            metricGates=list(policy.metric_gates),
         )
         for w, policy in zip(planned.waves, spec.waves, strict=True)
     ]

@@ -8,19 +8,29 @@ Every cluster of the wave that this rollout wrote goes back, by what arcwave kno
 - else nothing: arcwave created the configuration, so it is deleted.
 
 The restore is then watched like a rollout (observe_wave), each cluster against its own
-target, so a restore that fails is reported per cluster. Writes that fail transiently fail
-the attempt (the orchestrator tries again; the clusters already restored are not written
-twice); writes Azure refuses fail that cluster (RollbackFailed).
+target, so a restore that fails is reported per cluster. Restores obey maintenance windows as
+rollout writes do: a cluster whose windows are closed is left for a later call, once they open
+(`outsideWindows`, `nextOpening`), unless an operator overrode the rollout's windows. Each
+restore write carries its windows' close as a deadline; one the gateway did not send because
+the window closed while it waited for ARM's write budget (`WindowClosed`) leaves its cluster as
+it was, to be restored in the next opening, like the clusters outside their windows.
+
+Writes that fail transiently fail the attempt (the orchestrator tries again; the clusters
+already restored are not written twice); writes Azure refuses fail that cluster
+(RollbackFailed).
 """
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
 
+from activities.windows import deadlines, gate_of, next_opening
 from activities.writer import ConfigurationWriter
-from shared.adapters.fleet import WriteOutcome
+from shared.adapters.fleet import WINDOW_CLOSED, WriteOutcome
 from shared.contracts.activities import (
     RESTORE,
     UNRESTORED,
@@ -52,15 +62,23 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
     rollout = rt.records.rollouts.get(req["track"], req["rolloutId"])
     spec = rollout.planned_spec()
     wave = rt.records.clusters.list(req["track"], rollout=req["rolloutId"], wave=req["wave"])
+    gate = gate_of(rt, rollout, spec)
     changed = written_by(wave, req["revision"])
+    # Restores are writes too: a cluster whose windows are closed is restored once they open.
+    later = [r for r in changed if not gate.allows(r.windows)]
+    changed = [r for r in changed if gate.allows(r.windows)]
     updated: list[ClusterRecord] = []
     tally: Counter[str] = Counter()
     transient: list[WriteOutcome] = []
     refused: list[str] = []
     writer = ConfigurationWriter(rt, spec)
+    due = deadlines(gate, changed)
+    closed: list[ClusterRecord] = []
     for kind, target, records in _targets(changed):
-        for record, outcome, remember in _write(rt, writer, kind, target, records):
-            if outcome is not None and (
+        for record, outcome, remember in _write(rt, writer, kind, target, records, due):
+            if outcome is not None and outcome.error == WINDOW_CLOSED:
+                closed.append(record)  # not sent: restored in the next opening
+            elif outcome is not None and (
                 outcome.ok or (kind is RestoreKind.REMOVAL and outcome.error == "NotFound")
             ):
                 tally[kind.value] += 1
@@ -92,6 +110,12 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
         removed=tally[RestoreKind.REMOVAL.value],
         failed=tally["failed"],
     )
+    if closed:  # a window closed while restoring: when it opens again is new
+        gate = gate_of(rt, rollout, spec)
+        later += closed
+    if later:
+        result["outsideWindows"] = len(later)
+        result["nextOpening"] = next_opening(gate, later)
     # Clusters Azure refused to restore are left as they are: a problem (WARNING, with the
     # first refusal); a restore that went through is the RolledBack decision recorded next.
     log.log(
@@ -102,6 +126,7 @@ def restore(rt: Runtime, req: RestoreRequest) -> RestoreResult:
             wave=req["wave"],
             result=describe_restore(result),
             refused=refused[0] if refused else None,
+            outside_windows=len(later) or None,
         ),
     )
     return result
@@ -129,9 +154,10 @@ def _write(
     kind: RestoreKind,
     target: str | None,
     records: list[ClusterRecord],
+    due: Mapping[str, datetime],
 ) -> list[tuple[ClusterRecord, WriteOutcome | None, dict[str, Any]]]:
     """Each record, the outcome of its restore write (None: not done yet) and what the record
-    remembers of it."""
+    remembers of it; no write past its deadline (`due`, by cluster id)."""
     name = writer.name
     forget: dict[str, Any] = {
         "written_shape": None,
@@ -142,17 +168,27 @@ def _write(
     if kind is RestoreKind.REVISION:
         assert target is not None
         return [
-            (w.record, w.outcome if w.how != "delete" else None, w.remember)
-            for w in writer.write(records, target)
+            (w.record, w.outcome if w.how != "delete" or _closed(w.outcome) else None, w.remember)
+            for w in writer.write(records, target, due)
         ]
     if kind is RestoreKind.REMOVAL:
-        return [(r, rt.fleet.remove(r.cluster_id, name), forget) for r in records]
+        return [
+            (r, rt.fleet.remove(r.cluster_id, name, deadline=due.get(r.cluster_id)), forget)
+            for r in records
+        ]
     restored: list[tuple[ClusterRecord, WriteOutcome | None, dict[str, Any]]] = []
     for record in records:
         assert record.restore_point is not None
         original: dict[str, Any] = record.restore_point.configuration or {}
-        restored.append((record, rt.fleet.put(record.cluster_id, name, original), forget))
+        outcome = rt.fleet.put(
+            record.cluster_id, name, original, deadline=due.get(record.cluster_id)
+        )
+        restored.append((record, outcome, forget))
     return restored
+
+
+def _closed(outcome: WriteOutcome | None) -> bool:
+    return outcome is not None and outcome.error == WINDOW_CLOSED
 
 
 def _restoring(

@@ -9,10 +9,14 @@
   `namespace`) than the spec: DELETE first, and PUT once Azure has removed it (a later attempt
   sees it gone; ARM answers 409 while it is being deleted).
 
-The writer returns what happened per cluster; callers record it.
+Each write may carry a deadline (`deadlines`, by cluster id: the close of the cluster's
+maintenance windows); the gateway does not send a write whose deadline has passed
+(`WindowClosed`). The writer returns what happened per cluster; callers record it.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from shared.adapters.fleet import WriteOutcome
@@ -64,10 +68,17 @@ class ConfigurationWriter:
             "recreating": False,
         }
 
-    def write(self, records: list[ClusterRecord], revision: str) -> list[Written]:
-        """Write `revision` to each record's cluster, the least way that does it."""
+    def write(
+        self,
+        records: list[ClusterRecord],
+        revision: str,
+        deadlines: Mapping[str, datetime] | None = None,
+    ) -> list[Written]:
+        """Write `revision` to each record's cluster, the least way that does it; none after
+        its deadline (`deadlines`, by cluster id)."""
         if not records:
             return []
+        due = deadlines or {}
         current = self.shape()
         patches, puts, deletes, waits = [], [], [], []
         for record in records:
@@ -83,13 +94,13 @@ class ConfigurationWriter:
         gone = self._gone(waits)
         puts += [r for r in waits if r.id in gone]
         done += [Written(r, None, "wait") for r in waits if r.id not in gone]
-        done += self._deletes(deletes)
-        patched = self._patches(patches, revision)
+        done += self._deletes(deletes, due)
+        patched = self._patches(patches, revision, due)
         puts += [
             w.record for w in patched if w.outcome is not None and w.outcome.error == "NotFound"
         ]
         done += [w for w in patched if w.outcome is None or w.outcome.error != "NotFound"]
-        done += self._puts(puts, revision)
+        done += self._puts(puts, revision, due)
         return done
 
     def _create_only_changed(self, record: ClusterRecord) -> bool:
@@ -107,24 +118,35 @@ class ConfigurationWriter:
         found = self.rt.fleet.read_configurations([r.cluster_id for r in waits], self.name)
         return {r.id for r in waits if found[r.cluster_id] is None}
 
-    def _deletes(self, records: list[ClusterRecord]) -> list[Written]:
+    def _deletes(self, records: list[ClusterRecord], due: Mapping[str, datetime]) -> list[Written]:
         return [
             Written(r, outcome, "delete", {"recreating": True} if outcome.ok else {})
             for r in records
-            for outcome in [self.rt.fleet.remove(r.cluster_id, self.name)]
+            for outcome in [
+                self.rt.fleet.remove(r.cluster_id, self.name, deadline=due.get(r.cluster_id))
+            ]
         ]
 
-    def _patches(self, records: list[ClusterRecord], revision: str) -> list[Written]:
+    def _patches(
+        self, records: list[ClusterRecord], revision: str, due: Mapping[str, datetime]
+    ) -> list[Written]:
         outcomes = self.rt.fleet.write_many(
-            [r.cluster_id for r in records], self.name, pin_patch(self.spec, revision), patch=True
+            [r.cluster_id for r in records],
+            self.name,
+            pin_patch(self.spec, revision),
+            patch=True,
+            deadlines=due,
         )
         remember = self.placement()
         return [Written(r, o, "patch", remember) for r, o in zip(records, outcomes, strict=True)]
 
-    def _puts(self, records: list[ClusterRecord], revision: str) -> list[Written]:
+    def _puts(
+        self, records: list[ClusterRecord], revision: str, due: Mapping[str, datetime]
+    ) -> list[Written]:
         if not records:
             return []
         body = with_secrets(desired_configuration(self.spec, revision), self.spec, self.secrets())
-        outcomes = self.rt.fleet.write_many([r.cluster_id for r in records], self.name, body)
+        ids = [r.cluster_id for r in records]
+        outcomes = self.rt.fleet.write_many(ids, self.name, body, deadlines=due)
         remember = self.placement()
         return [Written(r, o, "put", remember) for r, o in zip(records, outcomes, strict=True)]

@@ -17,6 +17,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from cli.eta_render import eta_line, eta_of
 from shared.revision import short_revision
 from shared.states import ClusterState, RolloutState
 
@@ -121,6 +122,9 @@ def rollout_body(detail: dict[str, Any]) -> list[RenderableType]:
     waves = detail.get("waves") or []
     if waves:
         parts.append(wave_table(waves))
+    eta = eta_of(detail)
+    if eta is not None:
+        parts.append(eta_line(eta))
     troubles = trouble_lines(waves)
     if troubles:
         parts.append(Text("\n".join(troubles), style="red"))

@@ -3,15 +3,15 @@
 Offline, on files:
 
     arcwave validate --track TRACK.yaml [--json]
-    arcwave plan --track TRACK.yaml --fleet FLEET.json [--json]
-    arcwave demo [--keep-serving] [--port 7071] [--state DIR]
+    arcwave plan --track TRACK.yaml --fleet FLEET.json [--start TIME] [--json]
+    arcwave demo [--keep-serving] [--port 7071] [--state DIR] [--telemetry console]
 
 Against a running app (a context saved by `arcwave login`, or ARCWAVE_URL and a credential):
 
     arcwave login --url URL (--key KEY | --entra --scope SCOPE [--device-code] | --token TOKEN)
     arcwave context list|use|delete
     arcwave tracks apply|get|list|delete|diff
-    arcwave rollouts list|get|watch|start|approve|pause|resume|abort|rollback
+    arcwave rollouts list|get|watch|start|approve|pause|resume|abort|rollback|override-windows
     arcwave timeline ID        arcwave fleet --track T        arcwave plan --track NAME
 
 Exit codes (cli/errors.py): 0 ok, 1 anything else, 2 invalid input, 3 refused by the app,
@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -34,13 +35,16 @@ from cli.commands.tracks import tracks_app
 from cli.config import CONTEXT_ENV
 from cli.demo import run_demo
 from cli.errors import EXIT_CODES_HELP, EXIT_INVALID, EXIT_OK, CliError, UsageError
+from cli.eta_render import render_eta
 from cli.files import read_text
 from cli.output import Output, OutputOption, console, dump, print_error
 from cli.render import render_plan, render_spec
 from cli.session import Globals
 from shared.cluster import Cluster, parse_fleet
+from shared.forecast import DEFAULT_BUDGET, plan_eta
 from shared.planner import plan_rollout
 from shared.problems import InvalidInput, Problem
+from shared.times import utc_now
 from shared.trackspec import TrackSpec, load_track_spec
 from shared.version import __version__
 
@@ -154,11 +158,19 @@ def plan(
     as_json: Annotated[
         bool, typer.Option("--json", help="print the plan as JSON (-o json)")
     ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="with --fleet: the ETA of a rollout started at this time (ISO 8601 with a "
+            "UTC offset, e.g. 2026-12-05T22:00:00Z; default now)",
+        ),
+    ] = None,
     output: OutputOption = Output.TABLE,
 ) -> None:
-    """Show which cluster goes in which wave, in what order: offline for a spec and a fleet
-    file, or the app's own plan of a registered track (it discovers the fleet; writes
-    nothing)."""
+    """Show which cluster goes in which wave, in what order, and when each wave can start and
+    finish at the earliest: offline for a spec and a fleet file, or the app's own plan of a
+    registered track (it discovers the fleet; writes nothing)."""
     chosen = Output.JSON if as_json else output
     if fleet_file is None:
         if _names_a_file(track):
@@ -166,6 +178,8 @@ def plan(
                 f"--track {track}: a track file is planned offline against a fleet: add "
                 "--fleet FLEET.json (or give a registered track's name for the app's plan)"
             )
+        if start:
+            raise UsageError("--start goes with --fleet: the app's plan counts from now")
         live_plan(ctx, track, revision, chosen)
         return
     if revision:
@@ -173,12 +187,15 @@ def plan(
     spec = _read_track(Path(track))
     clusters = _read_fleet(fleet_file)
     planned = plan_rollout(spec, clusters)
+    eta = plan_eta(spec, planned, clusters, DEFAULT_BUDGET, None, _start_time(start))
+    summary = {**planned.summary(), "eta": eta.to_wire()}
     if chosen is Output.JSON:
-        sys.stdout.write(json.dumps(planned.summary()) + "\n")
+        sys.stdout.write(json.dumps(summary) + "\n")
     elif chosen is Output.YAML:
-        dump(planned.summary(), chosen)
+        dump(summary, chosen)
     else:
         render_plan(console(), planned, spec, clusters)
+        render_eta(console(), eta)
 
 
 @app.command(
@@ -250,6 +267,21 @@ app.command("fleet", epilog="Example: arcwave fleet --track baseline")(fleet)
 def _names_a_file(track: str) -> bool:
     """Whether `--track` is a file rather than a track's name (names have no `.` or `/`)."""
     return any(c in track for c in "./\\") or Path(track).exists()
+
+
+def _start_time(text: str | None) -> datetime:
+    if text is None:
+        return utc_now()
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise UsageError(
+            f"--start {text}: give a date and time with its UTC offset, e.g. "
+            "2026-12-05T22:00:00Z or 2026-12-05T23:00:00+01:00"
+        )
+    return at.astimezone(UTC)
 
 
 def _read_track(path: Path) -> TrackSpec:

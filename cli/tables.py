@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.diff import Change
+from cli.eta_render import eta_of, render_eta
 from cli.live import rollout_body, state_text, style_of
 from cli.render import render_plan, render_spec
 from shared.cluster import Cluster
@@ -274,6 +275,9 @@ def plan_view(out: Console, answer: dict[str, Any], spec: TrackSpec) -> None:
     revision = answer.get("revision")
     out.print(f"revision [bold]{_rev(revision)}[/]" + ("" if revision else " (none yet)"))
     render_plan(out, plan, spec, clusters)
+    eta = eta_of(answer)
+    if eta is not None:
+        render_eta(out, eta)
 
 
 def contexts_table(out: Console, listing: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from azure.functions import meta
 from azure.functions.timer import TimerRequestConverter
-from croniter import croniter  # type: ignore[import-untyped]
+from croniter import croniter
 
 from devhost.config import ConfigError, resolve_setting_refs
 from devhost.context import InvocationContext, wants_context

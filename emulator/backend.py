@@ -29,6 +29,7 @@ from emulator.fluxconfigurations.exceptions import (
 from emulator.fluxconfigurations.models import SUSPENDED, FluxConfiguration
 from emulator.fluxconfigurations.validation import validate_properties
 from emulator.keyvault.models import Vault
+from emulator.metrics import MonitorState
 from emulator.operations import Operation, Operations
 from emulator.private_sources import AUTHENTICATION_FAILED, source_auth_error
 from emulator.reconcile_queue import ReconcileQueue
@@ -60,6 +61,7 @@ class Backend:
         self._blocked_deletes: dict[Key, list[str]] = {}
         self.writes: list[dict[str, Any]] = []
         self.vault = Vault(scenario.key_vault.secrets)
+        self.monitor = MonitorState(scenario.monitor)
         self.queue = ReconcileQueue(self.flux, self.clock, self.rng)
         for spec in scenario.expand_clusters():
             self._insert_cluster(spec)

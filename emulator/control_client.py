@@ -107,6 +107,24 @@ class ControlClient:
     def delete_secret(self, name: str) -> None:
         self._call("DELETE", f"keyvault/secrets/{name}")
 
+    def monitor(self) -> dict[str, Any]:
+        """``{"metrics", "queryFailures", "workspaces"}``: the synthetic Azure Monitor data."""
+        return self._object("GET", "monitor")
+
+    def set_monitor(self, **monitor: Any) -> dict[str, Any]:
+        """Replace ``metrics``, ``queryFailures`` and ``workspaces`` (camelCase, as in the
+        scenario's ``monitor`` section)."""
+        return self._object("PUT", "monitor", monitor)
+
+    def patch_monitor(self, **monitor: Any) -> dict[str, Any]:
+        """Merge: ``metrics`` by name (``None`` removes one); other keys replace."""
+        return self._object("PATCH", "monitor", monitor)
+
+    def series(self) -> list[dict[str, Any]]:
+        """Every connected cluster's value of every metric now: ``{metric, clusterId, cluster,
+        revision, value}``."""
+        return self._array("GET", "monitor/series")
+
     def writes(self) -> list[dict[str, Any]]:
         return self._array("GET", "writes")
 

@@ -72,6 +72,17 @@ class Harness(ABC):
         return self.endpoint
 
     @property
+    def log_analytics_endpoint(self) -> str:
+        """The Log Analytics query API (``https://127.0.0.1:PORT/v1``), as
+        ``https://api.loganalytics.io/v1`` is in Azure: ``LogsQueryClient(endpoint=...)``."""
+        return f"{self.endpoint}/v1"
+
+    @property
+    def prometheus_endpoint(self) -> str:
+        """An Azure Monitor workspace's Prometheus query endpoint (the same endpoint)."""
+        return self.endpoint
+
+    @property
     def control(self) -> ControlClient:
         if self._control is None:
             self._control = ControlClient(self.endpoint, self.cert_path)

@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from emulator.metrics import MonitorSpec
+
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 GENERATE_NEEDS_I_MSG = "generate.name must contain an '{{i}}' placeholder, got '{name}'"
 RANGE_ORDER_MSG = "reconcileSeconds.min ({min}) must not exceed max ({max})"
@@ -312,6 +314,8 @@ class Scenario(Model):
     events: EventsSpec = Field(default_factory=EventsSpec)
     arm: ArmSpec = Field(default_factory=ArmSpec)
     key_vault: KeyVaultSpec = Field(default_factory=KeyVaultSpec)
+    monitor: MonitorSpec = Field(default_factory=MonitorSpec)
+    """Synthetic Azure Monitor series and query faults (``emulator.metrics``)."""
     seed: int | None = None
 
     @model_validator(mode="after")

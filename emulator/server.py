@@ -1,4 +1,5 @@
-"""The aiohttp application: ARM entry point, Key Vault, control API, Flux ticker, events."""
+"""The aiohttp application: ARM entry point, Key Vault, Azure Monitor queries, control API, Flux
+ticker, events."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ from emulator.fluxconfigurations import urls as fluxconfigurations_urls
 from emulator.fluxconfigurations.responses import WRITE_REF
 from emulator.keys import BACKEND, STATE_PATH
 from emulator.keyvault import urls as keyvault_urls
+from emulator.loganalytics import urls as loganalytics_urls
 from emulator.persistence import load_state, save_state
+from emulator.prometheus import urls as prometheus_urls
 from emulator.resourcegraph import urls as resourcegraph_urls
 from emulator.routing import RESPONSE_HEADERS, Route, resolve
 from emulator.scenario import Scenario
@@ -189,6 +192,8 @@ def init(scenario: Scenario, *, state_path: Path | None = None) -> web.Applicati
         load_state(backend, state_path)
     app.add_routes(control.routes)
     app.add_routes(keyvault_urls.routes)
+    app.add_routes(loganalytics_urls.routes)
+    app.add_routes(prometheus_urls.routes)
     app.router.add_route("*", "/{tail:.*}", arm_entry)
     app.cleanup_ctx.append(_flux_ticker)
     app.cleanup_ctx.append(_event_delivery)

@@ -57,7 +57,7 @@ param armEventTopics array = [
   }
 ]
 
-@description('Create the Event Grid subscriptions that deliver to on_arm_event and on_acr_event. They need the published code and its eventgrid_extension key: deploy with false, publish, then deploy again with true.')
+@description('Create what delivers to the published functions with their keys: the Event Grid subscriptions to on_arm_event and on_acr_event (the eventgrid_extension key) and the action group that sends Azure Monitor alerts to receive_alert (its function key). They need the published code: deploy with false, publish, then deploy again with true.')
 param deployEventSubscriptions bool = false
 
 @description('Resource id of a container registry whose pushes arcwave follows (OCI sources); empty for none.')
@@ -392,6 +392,21 @@ module acrEvents 'app/acr-events.bicep' = if (!empty(acrResourceId)) {
   }
 }
 
+// Azure Monitor alerts halt rollouts: alert rules that should do so name this action group,
+// which posts to POST /api/alerts with the receive_alert function's own key (docs/gates.md).
+module alertActionGroup 'app/alerts.bicep' = if (deployEventSubscriptions) {
+  name: 'alerts-${resourceToken}'
+  dependsOn: [
+    functionApp
+  ]
+  params: {
+    name: '${abbrs.insightsActionGroups}arcwave-${resourceToken}'
+    functionAppUrl: functionApp.outputs.url
+    alertsFunctionKey: deployEventSubscriptions ? listKeys('${site.id}/functions/receive_alert', '2024-04-01').default : ''
+    tags: tags
+  }
+}
+
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = resourceGroup().name
@@ -411,6 +426,8 @@ output ARCWAVE_HOOK_URL_AZUREDEVOPS string = '${functionApp.outputs.url}/api/hoo
 output ARCWAVE_HOOK_URL_BITBUCKET string = '${functionApp.outputs.url}/api/hooks/bitbucket'
 output ARCWAVE_HOOK_URL_GITEA string = '${functionApp.outputs.url}/api/hooks/gitea'
 output ARCWAVE_FLUX_EVENTS_URL string = '${functionApp.outputs.url}/api/flux/events'
+output ARCWAVE_ALERTS_URL string = '${functionApp.outputs.url}/api/alerts'
+output ARCWAVE_ALERTS_ACTION_GROUP_ID string = deployEventSubscriptions ? alertActionGroup.outputs.id : ''
 output ARCWAVE_AUTH_CLIENT_ID string = authAppClientId
 output ARCWAVE_AUTH_IDENTIFIER_URI string = authAppIdentifierUri
 output ARCWAVE_AUTH_SCOPE string = '${authAppIdentifierUri}/.default'

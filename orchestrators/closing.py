@@ -57,13 +57,14 @@ class Closing(RolloutSteps):
         )
         return outcome
 
-    def fail(self, wave: str, why: str) -> Step:
+    def fail(self, wave: str, why: str, reason: Reason = Reason.FAILURE_BUDGET_EXCEEDED) -> Step:
+        """A wave failed (`reason`: its failure budget, or a metric gate): onFailure."""
         if self.on_failure == "rollback" and self.changed:
             outcome = yield from self.roll_back(f"wave '{wave}' failed: {why}")
             return outcome
         outcome = yield from self.finish(
             RolloutState.FAILED,
-            Reason.FAILURE_BUDGET_EXCEEDED,
+            reason,
             f"wave '{wave}' failed: {why}; halted",
             EventType.ROLLOUT_FAILED,
             key="failed",
@@ -78,6 +79,12 @@ class Closing(RolloutSteps):
                 "a newer revision replaces it",
                 EventType.ROLLOUT_SUPERSEDED,
             )
+            return outcome
+        if stop.reason is Reason.ALERT_FIRED:
+            # An alert failed it (`alerts.onFired: fail`): a failure, so onFailure applies.
+            control = yield from read_control(self.listener, self.ref, self.policy)
+            why = control.get("fail") or "an alert fired on a cluster it wrote"
+            outcome = yield from self.close_failed(why, Reason.ALERT_FIRED)
             return outcome
         reason = stop.reason
         why = (

@@ -2,11 +2,11 @@
 
     plan the fleet (the track spec is snapshotted: this rollout runs the spec it was planned with)
     for each wave, in order:
-        safe point: hold while paused; stop if aborted or superseded
+        safe point: hold while paused; stop if aborted, superseded or failed by an alert
         approval gate, when the wave asks for one (an optional timeout aborts)
         run the wave (its in-flight window; nothing more is written once its budget is spent)
-        judge it against its failure budget
-        soak, then look again: a cluster that regressed counts as failed
+        judge it against its failure budget, then against its metric gates (Azure Monitor)
+        soak, then look again: a cluster that regressed counts as failed; the gates again
     all waves passed: the revision becomes last good
     a wave failed: roll back what this rollout changed (onFailure: rollback) or halt
     a step failed for good (retries ran out, or the error is permanent): record Failed with the
@@ -23,10 +23,12 @@ import azure.durable_functions as df
 
 from orchestrators import retry
 from orchestrators.closing import Closing
+from orchestrators.gates import APPLIED, SOAKED, judge_metric_gates
 from orchestrators.listener import Step
 from orchestrators.retry import StepFailed
 from orchestrators.rollout_steps import Stop, count
 from orchestrators.steps import read_control, wait_for_control
+from shared.alerts import pause_reason
 from shared.contracts.activities import (
     OBSERVE,
     PLAN,
@@ -121,9 +123,11 @@ class Run(Closing):
                 counts, failures = yield from self.run_wave(wave)
                 budget = CountOrPercent.parse(wave["maxFailures"])
                 verdict = judge(counts, budget, failures)
+                verdict = yield from judge_metric_gates(self, wave, APPLIED, verdict)
                 if verdict.passed and wave["soakSeconds"] > 0:
                     counts, failures = yield from self.soak(wave)
                     verdict = judge(counts, budget, failures)
+                    verdict = yield from judge_metric_gates(self, wave, SOAKED, verdict)
                 state, event = (
                     (WaveState.SUCCEEDED, EventType.WAVE_SUCCEEDED)
                     if verdict.passed
@@ -139,7 +143,7 @@ class Run(Closing):
                     event=event,
                 )
                 if not verdict.passed:
-                    outcome = yield from self.fail(wave["name"], verdict.message)
+                    outcome = yield from self.fail(wave["name"], verdict.message, verdict.reason)
                     return outcome
         except Stop as stop:
             outcome = yield from self.stopped(stop)
@@ -166,10 +170,11 @@ class Run(Closing):
             if held is not Hold.PAUSED:
                 return
             self.pauses += 1
+            by = control.get("pausedBy")
             yield from self.step(
                 f"paused/{self.pauses}",
-                Reason.PAUSED,
-                "paused by an operator",
+                pause_reason(by),
+                f"paused by {by or 'an operator'}",
                 state=RolloutState.PAUSED,
             )
             while hold(control) is Hold.PAUSED:
@@ -178,7 +183,7 @@ class Run(Closing):
                 control = yield from self.step(
                     f"resumed/{self.pauses}",
                     Reason.RESUMED,
-                    "resumed by an operator",
+                    "resumed",
                     state=RolloutState.RUNNING,
                 )
 

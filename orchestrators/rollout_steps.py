@@ -32,12 +32,16 @@ from shared.events import EventType
 from shared.reasons import Reason
 from shared.states import RolloutState, WaveState
 
-STOP_REASONS = {Hold.ABORTED: Reason.ABORTED, Hold.SUPERSEDED: Reason.SUPERSEDED}
+STOP_REASONS = {
+    Hold.ABORTED: Reason.ABORTED,
+    Hold.SUPERSEDED: Reason.SUPERSEDED,
+    Hold.FAILED: Reason.ALERT_FIRED,
+}
 
 
 class Stop(Exception):
     """A safe point found the rollout must end: `reason` says why (Aborted, Superseded,
-    ApprovalTimedOut)."""
+    ApprovalTimedOut, AlertFired)."""
 
     def __init__(self, reason: Reason) -> None:
         super().__init__(reason.value)

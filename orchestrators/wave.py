@@ -5,11 +5,15 @@
         settled (nothing in flight, nothing more to write)  → the wave's counts
         aborted or superseded                               → stop at once
         paused with nothing in flight                       → wait for the operator
+        paused, or resumed                                  → say so (the rollout's state)
+        clusters left outside their maintenance windows    → wait for the opening
+                                                              (`orchestrators.windows`)
 
 The window keeps at most `maxConcurrency` clusters of the wave (and `perSiteConcurrency` of
 one site) between their write and their verdict, and writes nothing more once the failure
 budget is spent. The same orchestration watches a rollback (`mode: restore`): restore every
-cluster the rollout wrote, then watch each against its own restore target.
+cluster the rollout wrote (each once its maintenance windows are open), then watch each
+against its own restore target.
 
 A step that fails for good ends the wave with `failure` set instead of failing the
 orchestration, so the rollout decides what follows. Its history grows with polls of one wave
@@ -24,6 +28,8 @@ from orchestrators import retry
 from orchestrators.listener import Listener, Step
 from orchestrators.retry import StepFailed
 from orchestrators.steps import record, wait_for_control
+from orchestrators.windows import Look, WindowWaits, added, opening_of, restored_count
+from shared.alerts import pause_reason
 from shared.contracts.activities import (
     ADVANCE,
     OBSERVE,
@@ -41,7 +47,7 @@ from shared.contracts.activities import (
 )
 from shared.contracts.orchestrations import CONTROL_EVENT, HEALTH_EVENT, WAVE, WaveJob, WaveOutcome
 from shared.reasons import Reason
-from shared.states import WaveState
+from shared.states import RolloutState, WaveState
 
 bp = df.Blueprint()
 
@@ -68,6 +74,16 @@ class Wave:
         self.listener = Listener(context, HEALTH_EVENT, CONTROL_EVENT)
         self.policy = job["timing"]["retry"]
         self.scope = f"wave '{job['wave']}'"
+        self.paused = False
+        self.pauses = 0
+        self.windows = WindowWaits(
+            context,
+            self.listener,
+            self.ref,
+            job["wave"],
+            self.policy,
+            rollback=job["mode"] == "restore",
+        )
 
     def roll(self) -> Step:
         """Advance the window until the wave settles (or is stopped)."""
@@ -94,31 +110,58 @@ class Wave:
             held = Hold(advanced["held"]) if advanced["held"] else None
             if held is not None and held.stops:
                 return self._outcome(advanced["counts"], stopped=held)
+            yield from self._pause_seen(held is Hold.PAUSED, advanced)
             if held is Hold.PAUSED and advanced["inFlight"] == 0:
+                self.windows.waiting = False  # after a pause, waiting for a window is news
                 control = advanced["control"]
                 while hold(control) is Hold.PAUSED:
                     control = yield from wait_for_control(self.listener, self.ref, self.policy)
                 continue
-            yield from self._nap()
+            look = Look(
+                outside=advanced.get("outsideWindows", 0),
+                opening=opening_of(advanced),
+                idle=advanced["inFlight"] == 0 and advanced["written"] == 0,
+                written=advanced["written"],
+                counts=advanced["counts"],
+            )
+            yield from self.windows.seen(look)
+            yield from self._nap(look)
 
     def restore(self) -> Step:
-        """Restore what the rollout wrote in this wave, then watch until it settles."""
+        """Restore what the rollout wrote in this wave, then watch until it settles; clusters
+        whose maintenance windows are closed are restored once they open."""
         request = WaveRef(**self.ref, wave=self.job["wave"])
+        scope = f"rollback of {self.scope}"
         restored: RestoreResult = yield from retry.call(
-            self.listener, RESTORE, request, self.policy, scope=f"rollback of {self.scope}"
+            self.listener, RESTORE, request, self.policy, scope=scope
         )
+        total = restored
         watch = ObserveRequest(**request, recheck=False)
         while True:
             self._quiet()
             observed: ObserveResult = yield from retry.call(
-                self.listener, OBSERVE, watch, self.policy, scope=f"rollback of {self.scope}"
+                self.listener, OBSERVE, watch, self.policy, scope=scope
             )
             self.context.set_custom_status({"wave": self.job["wave"], "counts": observed["counts"]})
-            if observed["settled"]:
+            outside = restored.get("outsideWindows", 0)
+            if observed["settled"] and not outside:
                 return self._outcome(
-                    observed["counts"], restore=restored, failures=observed["failures"]
+                    observed["counts"], restore=total, failures=observed["failures"]
                 )
-            yield from self._nap()
+            look = Look(
+                outside=outside,
+                opening=opening_of(restored),
+                idle=observed["settled"],
+                written=restored_count(restored),
+                counts=observed["counts"],
+            )
+            yield from self.windows.seen(look)
+            yield from self._nap(look)
+            if outside:
+                restored = yield from retry.call(
+                    self.listener, RESTORE, request, self.policy, scope=scope
+                )
+                total = added(total, restored)
 
     def _all_written(self, advanced: AdvanceResult) -> Step:
         """Say that every cluster of the wave is written and only verdicts are awaited."""
@@ -138,15 +181,46 @@ class Wave:
             step["traceparent"] = self.ref["traceparent"]
         yield from record(self.listener, step, self.policy)
 
+    def _pause_seen(self, paused: bool, advanced: AdvanceResult) -> Step:
+        """Record a pause when it takes effect here (no new write from now on; those in
+        flight finish), and the resume when writing starts again."""
+        if paused == self.paused:
+            return
+        self.paused = paused
+        name = self.job["wave"]
+        step = ProgressRecord(rolloutId=self.job["rolloutId"], track=self.job["track"], wave=name)
+        if paused:
+            self.pauses += 1
+            by = advanced["control"].get("pausedBy")
+            step["key"] = f"wave/{name}/paused/{self.pauses}"
+            step["reason"] = pause_reason(by).value
+            step["message"] = (
+                f"paused by {by or 'an operator'}: nothing more is written to wave '{name}' "
+                f"({advanced['inFlight']} in flight finish, {advanced['pending']} wait)"
+            )
+            step["state"] = RolloutState.PAUSED.value
+        else:
+            step["key"] = f"wave/{name}/resumed/{self.pauses}"
+            step["reason"] = Reason.RESUMED.value
+            step["message"] = f"resumed: writing wave '{name}' again"
+            step["state"] = RolloutState.RUNNING.value
+        if "traceparent" in self.ref:
+            step["traceparent"] = self.ref["traceparent"]
+        yield from record(self.listener, step, self.policy)
+
     def _quiet(self) -> None:
         """Forget the wake-ups that arrived before this look: it sees what they announced."""
         self.listener.take(HEALTH_EVENT)
         self.listener.take(CONTROL_EVENT)
 
-    def _nap(self) -> Step:
-        wake = self.context.current_utc_datetime + timedelta(
-            seconds=self.job["timing"]["pollSeconds"]
-        )
+    def _nap(self, look: Look | None = None) -> Step:
+        """Sleep until the next poll (or, with clusters outside their windows, until the
+        opening when that comes first: `WindowWaits.wake_at`)."""
+        poll = self.job["timing"]["pollSeconds"]
+        if look is None:
+            wake = self.context.current_utc_datetime + timedelta(seconds=poll)
+        else:
+            wake = self.windows.wake_at(look, poll)
         yield from self.listener.sleep(wake, wake_on=(HEALTH_EVENT, CONTROL_EVENT))
 
     def _outcome(

@@ -3,7 +3,9 @@
 ARM throttles writes per subscription with a token bucket; a wave of hundreds of clusters sent
 as fast as threads allow would drain it and bring a storm of 429s. Taking a token before each
 write keeps arcwave under the limit, and a 429 that still comes (another writer shares the
-subscription) pauses the bucket for its `Retry-After`.
+subscription) pauses the bucket for its `Retry-After`. A write with a deadline (the close of
+its cluster's maintenance windows) that is past once its token comes is not sent, and the token
+goes back (`take_turn`).
 
 The clock and sleep are injectable so tests run without waiting. One process shares one bucket
 per subscription (`BucketRegistry`); several processes each keep their own, so the budget
@@ -13,6 +15,7 @@ should be split between them (documented in docs/operations.md).
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 
 class TokenBucket:
@@ -51,6 +54,13 @@ class TokenBucket:
             self._sleep(delay)
             waited += delay
 
+    def give_back(self) -> None:
+        """Return a token taken for a write that was then not sent (its deadline passed while
+        it waited), so the next write need not wait for it; never above the burst."""
+        with self._lock:
+            self._refill(self._clock())
+            self._tokens = min(float(self.burst), self._tokens + 1)
+
     def pause(self, seconds: float) -> None:
         """Stop handing out tokens for `seconds` (ARM said Retry-After) and empty the bucket."""
         with self._lock:
@@ -71,6 +81,22 @@ class TokenBucket:
         if now > start:
             self._tokens = min(self.burst, self._tokens + (now - start) * self.rate)
         self._updated = max(self._updated, now)
+
+
+def take_turn(
+    bucket: TokenBucket, deadline: datetime | None, now: Callable[[], datetime]
+) -> tuple[float, bool]:
+    """Take a token for one attempt of a write due by `deadline` (None: no deadline): the
+    seconds waited, and whether the attempt may be sent. It may not once `now()` (a wall
+    clock: deadlines are wall-clock times) has reached the deadline, before the wait for the
+    token or after it; a token taken then is given back."""
+    if deadline is not None and now() >= deadline:
+        return 0.0, False
+    waited = bucket.take()
+    if deadline is not None and now() >= deadline:
+        bucket.give_back()
+        return waited, False
+    return waited, True
 
 
 class BucketRegistry:

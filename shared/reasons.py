@@ -30,9 +30,17 @@ class Reason(StrEnum):
     """The wave stayed within its failure budget through soak."""
     ROLLOUT_SUCCEEDED = "RolloutSucceeded"
     """Every wave succeeded; the revision is the track's last good revision."""
+    METRIC_GATE_PASSED = "MetricGatePassed"
+    """A wave's metric gate passed: the message has the updated and baseline aggregates."""
+    METRIC_GATE_SKIPPED = "MetricGateSkipped"
+    """A metric gate could not judge the wave (its query failed or answered nothing under
+    `onError: ignore`, or too few clusters to compare and no threshold); it did not stop it."""
     # Failures
     FAILURE_BUDGET_EXCEEDED = "FailureBudgetExceeded"
     """More clusters failed in a wave than its maxFailures allows."""
+    METRIC_GATE_FAILED = "MetricGateFailed"
+    """A wave's metric gate failed: its aggregate broke a threshold or the baseline
+    comparison, or its query failed under `onError: fail`; the message has the numbers."""
     HEALTH_CHECK_FAILED = "HealthCheckFailed"
     """Flux reports the cluster Non-Compliant at the target commit."""
     SOURCE_AUTHENTICATION_FAILED = "SourceAuthenticationFailed"
@@ -79,13 +87,26 @@ class Reason(StrEnum):
     and keeps it as the cluster's restore point."""
     # Operator and policy
     PAUSED = "Paused"
-    """An operator paused the rollout; it holds at its next safe point."""
+    """An operator paused the rollout: the wave writing now writes nothing new (those in
+    flight finish), and it holds at its next safe point."""
     RESUMED = "Resumed"
     """An operator resumed a paused rollout."""
     ABORTED = "Aborted"
     """An operator aborted the rollout; no further applies."""
     SUPERSEDED = "Superseded"
     """A newer revision replaced this rollout (supersede: restart)."""
+    ALERT_FIRED = "AlertFired"
+    """An Azure Monitor alert fired on a cluster the rollout wrote; the track's `alerts`
+    policy paused or failed the rollout (the message names the alert rule and the cluster)."""
+    ALERT_RESOLVED = "AlertResolved"
+    """An alert that fired on the rollout's clusters was resolved; the rollout resumed when
+    the policy says so, an alert paused it and no other alert on it still fires."""
+    OUTSIDE_MAINTENANCE_WINDOW = "OutsideMaintenanceWindow"
+    """A wave (or its rollback) has clusters left to write whose maintenance windows are
+    closed now: it waits, and the message says when the next one opens."""
+    MAINTENANCE_WINDOW_OVERRIDDEN = "MaintenanceWindowOverridden"
+    """An operator overrode the rollout's maintenance windows (an emergency): from then on it
+    writes clusters whatever their windows say; the timeline names who and why."""
     QUEUED = "Queued"
     """The revision waits for the running rollout of its track to end (supersede: queue)."""
     STALE = "Stale"

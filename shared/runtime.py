@@ -20,6 +20,7 @@ from azure.core.credentials import TokenCredential
 
 from shared.adapters.arm import credential_for
 from shared.adapters.fleet import FleetGateway
+from shared.adapters.monitor import MetricSource, MonitorGateway, NoMonitor
 from shared.adapters.publisher import EventPublisher, publisher_for
 from shared.contracts.activities import Control, NonRetryableError
 from shared.errors import PermanentError
@@ -49,6 +50,8 @@ class Runtime:
     """Where the secrets of tracks' `source.auth` are read, at write time only."""
     now: Callable[[], datetime] = field(default=utc_now)
     """Where activities take the time from (tests pass a virtual clock)."""
+    monitor: MetricSource = field(default_factory=NoMonitor)
+    """Where metric gates' queries run (Log Analytics, managed Prometheus)."""
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -66,6 +69,7 @@ def build_runtime(settings: Settings) -> Runtime:
         fleet=FleetGateway(settings, credential=credential),
         publisher=publisher_for(settings),
         secrets=secrets_for(settings, credential),
+        monitor=MonitorGateway(settings, credential),
     )
 
 
@@ -150,4 +154,6 @@ def control_of(rollout: RolloutRecord) -> Control:
         rollback=control.rollback,
         superseded=control.superseded,
         approvals=dict(control.approvals),
+        pausedBy=control.paused_by,
+        fail=control.fail,
     )

@@ -20,6 +20,8 @@ from shared.identity import IdentitySettings, parse_key_names
 
 PROVIDERS = ("github", "gitlab", "azuredevops", "bitbucket", "gitea")
 MIN_POLL_SECONDS = 0.2
+LOG_ANALYTICS = "https://api.loganalytics.io/v1"
+"""Log Analytics' query API in Azure's public cloud."""
 Choice = TypeVar("Choice", bound=StrEnum)
 
 
@@ -98,6 +100,8 @@ class Settings(BaseModel):
     flux_hmac_key: SecretStr | None = None
     keyvault_url: str | None = None
     """The vault whose secrets tracks reference in `source.auth`."""
+    log_analytics_endpoint: str = LOG_ANALYTICS
+    """Log Analytics' query API, for metric gates with `logAnalytics` queries."""
     poll_seconds: float = Field(default=10.0, gt=0)
     """How often a wave looks at its clusters when no Flux event wakes it earlier."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
@@ -124,6 +128,8 @@ class Settings(BaseModel):
             webhook_secrets=_webhook_secrets(read),
             flux_hmac_key=read.secret("ARCWAVE_FLUX_HMAC_KEY"),
             keyvault_url=read.url("ARCWAVE_KEYVAULT_URL", None),
+            log_analytics_endpoint=read.url("ARCWAVE_LOG_ANALYTICS_ENDPOINT", LOG_ANALYTICS)
+            or LOG_ANALYTICS,
             poll_seconds=read.number("ARCWAVE_POLL_SECONDS", 10.0, at_least=MIN_POLL_SECONDS),
             retry=_retry(read),
             sdk_log_level=read.choice("ARCWAVE_SDK_LOG_LEVEL", LogLevel, LogLevel.WARNING),

@@ -20,10 +20,12 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.contracts.orchestrations import CONTROL_EVENT
+from shared.forecast import rollout_eta, write_budget
 from shared.identity import Caller, Role
 from shared.names import wave_instance
 from shared.problems import InvalidInput, Problem
 from shared.reasons import Reason
+from shared.reconcile_time import learned_reconcile
 from shared.revision import short_revision
 from shared.runtime import runtime
 from shared.states import Command, RolloutState
@@ -94,13 +96,22 @@ async def get_rollout(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, caller: Caller
 ) -> func.HttpResponse:
     require(req, caller, Role.READER, "reading a rollout")
-    rollout = await _find_rollout(req.route_params.get("id", ""))
+    rollout = await find_rollout(req.route_params.get("id", ""))
     if rollout is None:
         return refuse(404, f"no rollout '{req.route_params.get('id', '')}'")
-    clusters = await asyncio.to_thread(
-        runtime().records.clusters.list, rollout.track, rollout=rollout.id
-    )
-    return answer(rollout_detail(rollout, clusters))
+    rt = runtime()
+    if rollout.state.is_terminal:
+        clusters = await asyncio.to_thread(
+            rt.records.clusters.list, rollout.track, rollout=rollout.id
+        )
+        return answer({**rollout_detail(rollout, clusters), "eta": None})
+    # A running rollout's ETA learns from the whole track's clusters (its own among them).
+    track = await asyncio.to_thread(rt.records.clusters.list, rollout.track)
+    clusters = [c for c in track if c.last_rollout_id == rollout.id]
+    budget = write_budget(rt.settings)
+    learned = learned_reconcile(track)
+    eta = await asyncio.to_thread(rollout_eta, rollout, clusters, budget, learned, utc_now())
+    return answer({**rollout_detail(rollout, clusters), "eta": eta.to_wire() if eta else None})
 
 
 @operation_route(bp, "rollouts/{id}/timeline", ["GET"], name="rollout_timeline")
@@ -109,7 +120,7 @@ async def rollout_timeline(
 ) -> func.HttpResponse:
     require(req, caller, Role.READER, "reading a timeline")
     rollout_id = req.route_params.get("id", "")
-    rollout = await _find_rollout(rollout_id)
+    rollout = await find_rollout(rollout_id)
     if rollout is None:
         return refuse(404, f"no rollout '{rollout_id}'")
     entries = await asyncio.to_thread(runtime().records.timeline.list, rollout_id)
@@ -150,24 +161,16 @@ async def rollout_command(
     rollback = False
     if command is Command.ABORT and isinstance(body, dict) and "rollback" in body:
         rollback = _flag(body, "rollback", "abort request")
-    rollout = await _find_rollout(rollout_id)
+    rollout = await find_rollout(rollout_id)
     if rollout is None:
         return refuse(404, f"no rollout '{rollout_id}'")
     problem = rollout.refusal(command)
     if problem:
         return refuse(409, problem, state=rollout.state.value)
     if rollout.state is not RolloutState.PENDING:
-        status = await orchestration_status(client, rollout_id)
-        if not is_live(status):
-            how = f"its orchestration is {status or 'gone'}"
-            await hand_recovery(client, runtime().settings, rollout, how)
-            return refuse(
-                409,
-                f"cannot {command.value}: rollout '{rollout_id}' is no longer running ({how}); "
-                "arcwave is closing it now: its state will say how it ended",
-                state=rollout.state.value,
-                orchestration=status,
-            )
+        gone = await refuse_if_gone(client, rollout, command.value)
+        if gone is not None:
+            return gone
 
     def apply(current: RolloutRecord) -> RolloutRecord:
         return current.commanded(command, actor, utc_now(), rollback=rollback)
@@ -191,6 +194,25 @@ async def rollout_command(
     )
 
 
+async def refuse_if_gone(
+    client: df.DurableOrchestrationClient, rollout: RolloutRecord, doing: str
+) -> func.HttpResponse | None:
+    """409 when the rollout's orchestration no longer runs, after handing the rollout to its
+    recovery (which records how it ended); None while it runs."""
+    status = await orchestration_status(client, rollout.id)
+    if is_live(status):
+        return None
+    how = f"its orchestration is {status or 'gone'}"
+    await hand_recovery(client, runtime().settings, rollout, how)
+    return refuse(
+        409,
+        f"cannot {doing}: rollout '{rollout.id}' is no longer running ({how}); arcwave is "
+        "closing it now: its state will say how it ended",
+        state=rollout.state.value,
+        orchestration=status,
+    )
+
+
 async def _roll_back(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, rollout_id: str, who: Caller
 ) -> func.HttpResponse:
@@ -199,7 +221,7 @@ async def _roll_back(
     at once with the gates off. Its trigger names the rollout it undoes."""
     body = read_json(req, "rollback request", required=False)
     fast = _flag(body, "fast", "rollback request") if isinstance(body, dict) else False
-    rollout = await _find_rollout(rollout_id)
+    rollout = await find_rollout(rollout_id)
     if rollout is None:
         return refuse(404, f"no rollout '{rollout_id}'")
     state = rollout.state
@@ -269,7 +291,7 @@ async def fleet(
     return answer({"track": track, "clusters": [cluster_view(c) for c in clusters]})
 
 
-async def _find_rollout(rollout_id: str) -> RolloutRecord | None:
+async def find_rollout(rollout_id: str) -> RolloutRecord | None:
     if not rollout_id or len(rollout_id) > 200:
         return None
     return await asyncio.to_thread(runtime().records.rollouts.find_by_id, rollout_id)

@@ -19,10 +19,12 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.documents import parse_document
+from shared.forecast import plan_eta, write_budget
 from shared.identity import Caller, Role
 from shared.names import track_instance
 from shared.planner import plan_rollout
 from shared.problems import InvalidInput, Problem, short_repr
+from shared.reconcile_time import learned_reconcile
 from shared.revision import OciRef, Revision, RevisionError, short_revision
 from shared.runtime import runtime
 from shared.store import PreconditionFailed, RolloutRecord, TrackRecord, Trigger
@@ -257,6 +259,10 @@ async def preview_plan(
     spec = found.track_spec()
     fleet = await asyncio.to_thread(rt.fleet.discover, spec.fleet)
     plan = plan_rollout(spec, fleet)
+    history = await asyncio.to_thread(rt.records.clusters.list, name)
+    learned = learned_reconcile(history)
+    budget = write_budget(rt.settings)
+    eta = await asyncio.to_thread(plan_eta, spec, plan, fleet, budget, learned, utc_now())
     return answer(
         {
             "track": name,
@@ -283,6 +289,7 @@ async def preview_plan(
             "excluded": [{"id": e.id, "reason": e.reason} for e in plan.excluded],
             "unassigned": plan.unassigned,
             "offline": plan.offline,
+            "eta": eta.to_wire(),
         }
     )
 

@@ -55,6 +55,8 @@ def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dic
         "trigger": rollout.trigger.model_dump(mode="json", by_alias=True),
         "specVersion": rollout.spec_version,
         "clusters": rollout.clusters,
+        "alerts": _alerts(rollout),
+        "windowsOverride": _override(rollout),
         "waves": [
             {
                 "name": wave.name,
@@ -73,6 +75,25 @@ def rollout_detail(rollout: RolloutRecord, clusters: list[ClusterRecord]) -> dic
     }
 
 
+def _alerts(rollout: RolloutRecord) -> list[dict[str, Any]]:
+    """The Azure Monitor alerts firing on clusters the rollout wrote (docs/gates.md)."""
+    return [
+        {
+            "rule": alert.rule,
+            "severity": alert.severity.value,
+            "clusters": alert.clusters,
+            "firedAt": _time(alert.fired_at),
+        }
+        for alert in rollout.alerts.active.values()
+    ]
+
+
+def _override(rollout: RolloutRecord) -> dict[str, Any] | None:
+    """Who overrode the rollout's maintenance windows, why and when; None when nobody did."""
+    done = rollout.control.windows_override
+    return None if done is None else {"by": done.by, "reason": done.reason, "at": _time(done.at)}
+
+
 def _gates(rollout: RolloutRecord) -> dict[str, dict[str, Any]]:
     """Each planned wave's gates, from the spec the rollout runs (none before it is planned)."""
     if rollout.spec is None:
@@ -85,6 +106,7 @@ def _gates(rollout: RolloutRecord) -> dict[str, dict[str, Any]]:
             ),
             "soakSeconds": wave.soak.total_seconds(),
             "maxFailures": wave.max_failures.to_wire(),
+            "metricGates": list(wave.metric_gates),
         }
         for wave in rollout.planned_spec().waves
     }

@@ -16,7 +16,8 @@ from shared.revision import short_revision
 
 rollouts_app = typer.Typer(
     name="rollouts",
-    help="Start, follow and steer rollouts: approve, pause, resume, abort, roll back.",
+    help="Start, follow and steer rollouts: approve, pause, resume, abort, roll back, "
+    "override maintenance windows.",
     no_args_is_help=True,
 )
 
@@ -159,6 +160,24 @@ def abort(
 ) -> None:
     """Abort a rollout; with --rollback, its clusters are rolled back too."""
     _command(ctx, rollout_id, "abort", {"rollback": rollback}, output)
+
+
+@rollouts_app.command(
+    "override-windows",
+    epilog="Example: arcwave rollouts override-windows baseline-2b7e0c1-5f3a9c1e "
+    "--reason 'CVE-2026-1234 hotfix, change CHG-42'",
+)
+def override_windows(
+    ctx: typer.Context,
+    rollout_id: RolloutId,
+    reason: Annotated[
+        str, typer.Option("--reason", help="why the windows must be overridden (recorded)")
+    ],
+    output: OutputOption = Output.TABLE,
+) -> None:
+    """Emergency: let a rollout write clusters outside their maintenance windows from now on
+    (needs the Admin role; recorded on the timeline with who and why)."""
+    _command(ctx, rollout_id, "override-windows", {"reason": reason}, output)
 
 
 @rollouts_app.command(

@@ -157,6 +157,8 @@ def _devhost_settings(
         "ARCWAVE_CREDENTIAL": "emulator",
         # The emulator's Key Vault: a track's source.auth secrets resolve there.
         "ARCWAVE_KEYVAULT_URL": emulator.vault_url,
+        # The emulator's Log Analytics: metric gates' KQL queries run there.
+        "ARCWAVE_LOG_ANALYTICS_ENDPOINT": emulator.log_analytics_endpoint,
         "ARCWAVE_WEBHOOK_SECRET": webhook,
         "ARCWAVE_FLUX_HMAC_KEY": secrets.token_urlsafe(32),
         "ARCWAVE_POLL_SECONDS": WAVE_POLL_SECONDS,

@@ -1,9 +1,11 @@
 // The plan preview (#/tracks/<name>/plan): the waves a rollout of the track would run now,
-// each wave's clusters in write order with its window and rounds, and the clusters left out
-// and why. Nothing is written.
+// each wave's clusters in write order with its window and rounds, when each wave and batch
+// could start and finish at the earliest, and the clusters left out and why. Nothing is
+// written.
 
 import { path, post } from "../api.js";
 import { h, replace } from "../dom.js";
+import { batchList, etaSummary, waveEta } from "../eta.js";
 import { plural, shortRevision } from "../format.js";
 import { problem, table } from "../widgets.js";
 
@@ -40,12 +42,17 @@ function render(plan) {
       `${plan.excluded.length} excluded, ${plan.unassigned.length} in no wave, `,
       `${plan.offline.length} offline.`,
     ),
-    h("ol", { class: "plan-waves" }, plan.waves.map(wave)),
+    etaSummary(plan.eta),
+    h("ol", { class: "plan-waves" }, plan.waves.map((w, i) => wave(w, i, etaOf(plan, w.name)))),
     left(plan),
   ];
 }
 
-function wave(w, index) {
+function etaOf(plan, name) {
+  return plan.eta ? plan.eta.waves.find((e) => e.name === name) : null;
+}
+
+function wave(w, index, eta) {
   const position = new Map(w.clusters.map((c, i) => [c.id, i + 1]));
   return h(
     "li",
@@ -58,6 +65,8 @@ function wave(w, index) {
       w.maxPerSite ? `, ${w.maxPerSite} per site` : "",
       `; ${plural(w.rounds.length, "round")}.`,
     ),
+    waveEta(eta),
+    batchList(eta),
     w.clusters.length
       ? table(
           `Clusters of wave ${w.name} in write order`,

@@ -1,5 +1,6 @@
 // One rollout (#/rollouts/<id>, #/rollouts/<id>/clusters/<cluster>): what it rolls out and why,
-// the actions the user may take, its waves as a timeline with their gates and times, its
+// when it can finish at the earliest (recomputed on every refresh from what is left), the
+// actions the user may take, its waves as a timeline with their gates and times, its
 // clusters grouped by site and coloured by state, and its decisions with who made them.
 // Refreshed every 2 s while it is not final; the clusters' tiles are updated in place, so a
 // rollout of thousands of clusters stays quick.
@@ -8,6 +9,7 @@ import { get, path } from "../api.js";
 import { h, replace } from "../dom.js";
 import { between, plural, shortRevision, showSeconds, showTime } from "../format.js";
 import { CLUSTER_STATES, isFinal, tone } from "../states.js";
+import { etaSummary, waveEta } from "../eta.js";
 import { actionBar, actionsFor } from "../actions.js";
 import { badge, problem, rolloutLink, stateBar, table } from "../widgets.js";
 import { ClusterGrid } from "./clusters.js";
@@ -95,7 +97,8 @@ function render(view, parts, grid, app, refreshNow) {
     replace(parts.actions, actionBar(rollout, actions, parts.outcome, refreshNow));
   }
   const events = waveEvents(view.timeline);
-  replace(parts.waves, rollout.waves.map((w, i) => waveCard(w, i, events.get(w.name) || {})));
+  const etaWave = (name) => (rollout.eta ? rollout.eta.waves.find((e) => e.name === name) : null);
+  replace(parts.waves, rollout.waves.map((w, i) => waveCard(w, i, events.get(w.name) || {}, etaWave(w.name))));
   const clusters = rollout.waves.flatMap((w) => w.clusters.map((c) => ({ ...c, wave: w.name })));
   const counts = {};
   for (const c of clusters) counts[c.state] = (counts[c.state] || 0) + 1;
@@ -139,6 +142,19 @@ function head(rollout) {
       fact("Started", showTime(rollout.createdAt)),
       fact(isFinal(rollout.state) ? "Ended" : "Updated", showTime(rollout.updatedAt), ` (${between(rollout.createdAt, rollout.updatedAt)})`),
       rollout.clusters ? fact("Catch-up of", plural(rollout.clusters.length, "cluster")) : null,
+      rollout.eta ? fact("ETA", etaSummary(rollout.eta)) : null,
+      rollout.alerts && rollout.alerts.length
+        ? fact(
+            "Alerts firing",
+            rollout.alerts.map((a, i) => [i ? "; " : "", h("strong", null, a.rule), ` (${a.severity}) on ${a.clusters.join(", ")}`]),
+          )
+        : null,
+      rollout.windowsOverride
+        ? fact(
+            "Windows overridden",
+            `by ${rollout.windowsOverride.by} at ${showTime(rollout.windowsOverride.at)}: ${rollout.windowsOverride.reason}`,
+          )
+        : null,
     ),
   ];
 }
@@ -184,7 +200,7 @@ function waveEvents(timeline) {
   return events;
 }
 
-function waveCard(wave, index, e) {
+function waveCard(wave, index, e, eta) {
   const gates = wave.gates;
   const counts = wave.clusters.length ? {} : { ...wave.counts };
   for (const c of wave.clusters) counts[c.state] = (counts[c.state] || 0) + 1;
@@ -219,6 +235,7 @@ function waveCard(wave, index, e) {
       e.ended ? `; ended ${showTime(e.ended)} after ${between(e.started, e.ended)}` : "",
     ),
     wave.message ? h("p", { class: "message" }, wave.message) : null,
+    eta && eta.phase !== "done" ? waveEta(eta) : null,
     stateBar(counts, CLUSTER_STATES),
   );
 }

@@ -19,6 +19,10 @@ POST     /_emulator/flux/reconcile                              run pending reco
 GET      /_emulator/keyvault/secrets                            secret names (never values)
 PUT      /_emulator/keyvault/secrets/{name}                     ``{"value": "..."}`` new version
 DELETE   /_emulator/keyvault/secrets/{name}                     forget a secret
+GET      /_emulator/monitor                                     metrics, query failures, workspaces
+PUT      /_emulator/monitor                                     replace them
+PATCH    /_emulator/monitor                                     merge (``metrics`` by name)
+GET      /_emulator/monitor/series                              every cluster's values now
 GET      /_emulator/writes                                      the ARM write log
 DELETE   /_emulator/writes                                      clear the write log
 GET      /_emulator/events                                      event delivery counters
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 from aiohttp.web import AbstractRouteDef
 
-from emulator.control import clusters, faults, flux, keyvault, service
+from emulator.control import clusters, faults, flux, keyvault, monitor, service
 
 routes: list[AbstractRouteDef] = [
     *service.routes,
@@ -41,4 +45,5 @@ routes: list[AbstractRouteDef] = [
     *faults.routes,
     *flux.routes,
     *keyvault.routes,
+    *monitor.routes,
 ]

@@ -8,7 +8,9 @@
 - read_configurations: clusters' configurations as ARM returns them: direct GETs for a few
   (authoritative right after a write; Resource Graph lags ARM), Resource Graph for many;
 - put / patch / remove: PUT a whole configuration, PATCH part of one (the pin), or DELETE
-  it, each write taking a token from its subscription's bucket first.
+  it, each write taking a token from its subscription's bucket first. A write may carry a
+  deadline (the close of the cluster's maintenance windows): once it has passed, before or
+  after the wait for a token or between retries, the write is not sent (`WindowClosed`).
 
 ARM calls go through azure-mgmt-kubernetesconfiguration-fluxconfigurations (api-version
 2025-04-01, which has OCI sources), Resource Graph through azure-mgmt-resourcegraph, whose
@@ -21,9 +23,10 @@ import functools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -46,10 +49,11 @@ from shared.desired import cluster_id_of, configuration_id
 from shared.errors import NotFound, PermanentError, Throttled, TransientError
 from shared.health import FluxStatus, Health, assess
 from shared.planner import tag_mismatch
-from shared.ratelimit import BucketRegistry, QuotaPacer, TokenBucket, hms_seconds
+from shared.ratelimit import BucketRegistry, QuotaPacer, TokenBucket, hms_seconds, take_turn
 from shared.revision import short_revision
 from shared.settings import Settings
 from shared.telemetry import arm_call, carried
+from shared.times import Clock, utc_now
 from shared.trackspec import FleetSelection
 from shared.wire import WireModel
 
@@ -62,6 +66,8 @@ GRAPH_ATTEMPTS = 4
 WRITE_ATTEMPTS = 6
 DIRECT_READ_LIMIT = 20
 """Up to this many clusters are read one by one (fresh); more go through Resource Graph."""
+WINDOW_CLOSED = "WindowClosed"
+"""The error of a write not sent because its deadline (its window's close) had passed."""
 GET, FLUX, GRAPH = "GET", "fluxConfigurations", "resources"
 """How ARM calls are named on their spans and metrics (`shared.telemetry.arm_call`)."""
 
@@ -100,13 +106,40 @@ class WriteOutcome(WireModel):
     cluster_id: str
     ok: bool
     error: str | None = None
-    """`NotFound`, `Invalid`, `Forbidden`, `Throttled` or `Transient` when not ok."""
+    """`NotFound`, `Invalid`, `Forbidden`, `Throttled` or `Transient` when not ok;
+    `WindowClosed` when the write was not sent because its deadline had passed."""
     message: str
     waited_seconds: float = 0.0
+    maybe_written: bool = False
+    """`WindowClosed` only: an earlier attempt reached ARM and failed transiently, so the
+    write may have landed all the same."""
+
+
+def window_closed(
+    cluster_id: str, deadline: datetime, *, waited: float = 0.0, maybe_written: bool = False
+) -> WriteOutcome:
+    """The outcome of a write not sent because its maintenance window closed first."""
+    closed = deadline.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    why = f"the maintenance window closed at {closed} before this write could be sent"
+    if waited > 0:
+        why += f" (it waited {waited:.1f}s for the subscription's write budget)"
+    if maybe_written:
+        why += "; an earlier attempt failed transiently and may have landed"
+    return WriteOutcome(
+        cluster_id=cluster_id,
+        ok=False,
+        error=WINDOW_CLOSED,
+        message=f"not written: {why}; it is written in the next opening",
+        waited_seconds=waited,
+        maybe_written=maybe_written,
+    )
 
 
 class FleetGateway:
-    """ARM and Resource Graph access for one app instance (thread-safe)."""
+    """ARM and Resource Graph access for one app instance (thread-safe).
+
+    `now` is the wall clock write deadlines are read against: the one the activities take
+    "now" from (`Runtime.now`), so a deadline computed from it means the same here."""
 
     def __init__(
         self,
@@ -115,6 +148,7 @@ class FleetGateway:
         credential: TokenCredential | None = None,
         buckets: BucketRegistry | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        now: Clock = utc_now,
     ) -> None:
         self._settings = settings
         self._credential = credential or credential_for(settings)
@@ -122,6 +156,7 @@ class FleetGateway:
             lambda: TokenBucket(settings.arm_writes_per_second, settings.arm_write_burst)
         )
         self._sleep = sleep
+        self._now = now
         self._graph = ResourceGraphClient(self._credential, **client_options(settings))
         self._quota = QuotaPacer(sleep)
         self._clients: dict[str, FluxClient] = {}
@@ -219,8 +254,16 @@ class FleetGateway:
 
     # -- writes ------------------------------------------------------------------------
 
-    def put(self, cluster_id: str, configuration_name: str, body: dict[str, Any]) -> WriteOutcome:
-        """PUT a whole configuration on one cluster (create, or replace every field)."""
+    def put(
+        self,
+        cluster_id: str,
+        configuration_name: str,
+        body: dict[str, Any],
+        *,
+        deadline: datetime | None = None,
+    ) -> WriteOutcome:
+        """PUT a whole configuration on one cluster (create, or replace every field); not sent
+        once `deadline` has passed."""
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to write fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
 
@@ -229,11 +272,19 @@ class FleetGateway:
                 *ref.path, configuration_name, body, polling=False
             )
 
-        return self._write(ref, "PUT", configuration_name, doing, send, f"wrote {_shown_pin(body)}")
+        wrote = f"wrote {_shown_pin(body)}"
+        return self._write(ref, "PUT", configuration_name, doing, send, wrote, deadline)
 
-    def patch(self, cluster_id: str, configuration_name: str, body: dict[str, Any]) -> WriteOutcome:
+    def patch(
+        self,
+        cluster_id: str,
+        configuration_name: str,
+        body: dict[str, Any],
+        *,
+        deadline: datetime | None = None,
+    ) -> WriteOutcome:
         """PATCH part of an existing configuration (JSON merge patch): what it does not name
-        stays, write-only protected settings included."""
+        stays, write-only protected settings included. Not sent once `deadline` has passed."""
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to update fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
 
@@ -243,7 +294,7 @@ class FleetGateway:
             )
 
         moved = f"moved the pin to {_shown_pin(body)}"
-        return self._write(ref, "PATCH", configuration_name, doing, send, moved)
+        return self._write(ref, "PATCH", configuration_name, doing, send, moved, deadline)
 
     def write_many(
         self,
@@ -253,11 +304,18 @@ class FleetGateway:
         *,
         patch: bool = False,
         max_workers: int = 16,
+        deadlines: Mapping[str, datetime] | None = None,
     ) -> list[WriteOutcome]:
         """PUT `body` to many clusters in parallel (PATCH it, with `patch`), in input order;
-        per-cluster outcomes."""
+        per-cluster outcomes. `deadlines`: cluster id → the time after which that cluster's
+        write is not sent (clusters it does not name have none)."""
         write = self.patch if patch else self.put
-        return self._many(cluster_ids, lambda c: write(c, configuration_name, body), max_workers)
+        due = deadlines or {}
+        return self._many(
+            cluster_ids,
+            lambda c: write(c, configuration_name, body, deadline=due.get(c)),
+            max_workers,
+        )
 
     def _many(
         self,
@@ -271,15 +329,18 @@ class FleetGateway:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arcwave-write") as pool:
             return list(pool.map(carried(write), cluster_ids))
 
-    def remove(self, cluster_id: str, configuration_name: str) -> WriteOutcome:
-        """DELETE the configuration (a rollback where arcwave created it, or a re-create)."""
+    def remove(
+        self, cluster_id: str, configuration_name: str, *, deadline: datetime | None = None
+    ) -> WriteOutcome:
+        """DELETE the configuration (a rollback where arcwave created it, or a re-create);
+        not sent once `deadline` has passed."""
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to delete fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
 
         def delete() -> None:
             self._configurations(ref).begin_delete(*ref.path, configuration_name, polling=False)
 
-        return self._write(ref, "DELETE", configuration_name, doing, delete, "deleted")
+        return self._write(ref, "DELETE", configuration_name, doing, delete, "deleted", deadline)
 
     def _write(
         self,
@@ -289,11 +350,19 @@ class FleetGateway:
         doing: str,
         send: Callable[[], None],
         done: str,
+        deadline: datetime | None,
     ) -> WriteOutcome:
         bucket = self._buckets[ref.subscription_id]
         waited = 0.0
+        uncertain = False  # an earlier attempt failed in a way that may have let it land
         for attempt in range(1, WRITE_ATTEMPTS + 1):
-            waited += bucket.take()
+            took, allowed = take_turn(bucket, deadline, self._now)
+            waited += took
+            if not allowed:
+                assert deadline is not None
+                refused = window_closed(ref.id, deadline, waited=waited, maybe_written=uncertain)
+                log.info("%s %s on %s: %s", method, name, ref.name, refused.message)
+                return refused
             try:
                 with arm_call(
                     method,
@@ -310,6 +379,7 @@ class FleetGateway:
                     bucket.pause(mapped.delay)
                     log.warning("%s; pausing writes to %s", mapped, ref.subscription_id)
                 elif isinstance(mapped, TransientError) and attempt < WRITE_ATTEMPTS:
+                    uncertain = True  # a 5xx or a lost connection: ARM may have taken it
                     self._sleep(min(mapped.delay, 2.0 * attempt))
                 if isinstance(mapped, TransientError) and attempt < WRITE_ATTEMPTS:
                     continue

@@ -18,6 +18,7 @@ UNRESTORED = "mark_unrestored"
 RECORD = "record_progress"
 READ_CONTROL = "read_control"
 RECOVERY = "read_recovery"
+METRIC_GATES = "check_metric_gates"
 
 NON_RETRYABLE = "non-retryable"
 """Marks an activity error that trying again cannot fix (`NonRetryableError`): the step fails
@@ -38,6 +39,8 @@ class Hold(StrEnum):
     """A newer revision replaces it: stop at the next safe point."""
     ABORTED = "aborted"
     """An operator aborted it: stop at the next safe point."""
+    FAILED = "failed"
+    """An alert failed it (`Control.fail`): stop at the next safe point, then `onFailure`."""
     PAUSED = "paused"
     """An operator paused it: wait for a resume."""
 
@@ -110,6 +113,8 @@ class WaveBrief(TypedDict):
     soakSeconds: float
     approval: bool
     approvalTimeoutSeconds: float | None
+    metricGates: NotRequired[list[str]]
+    """The metric gates judged when the wave has applied and after its soak (names)."""
 
 
 class PlanResult(TypedDict):
@@ -125,6 +130,22 @@ class WaveRef(RolloutRef):
     wave: str
 
 
+class MetricGateRequest(WaveRef):
+    phase: str
+    """`applied` (the wave's writes settled) or `soaked` (after its soak)."""
+
+
+class MetricGateResult(TypedDict):
+    """The wave's metric gates at one phase; each gate's verdict is on the timeline."""
+
+    passed: bool
+    """No gate failed (a skipped gate does not stop the wave)."""
+    failed: list[str]
+    skipped: list[str]
+    message: str
+    """The failed gates' messages with their numbers (empty when none failed)."""
+
+
 class Control(TypedDict):
     """What operators and the track asked of a running rollout (kept in its record)."""
 
@@ -134,6 +155,10 @@ class Control(TypedDict):
     superseded: bool
     approvals: dict[str, str]
     """Wave name → who approved it."""
+    pausedBy: NotRequired[str | None]
+    """Who paused it: an operator's name, or `alert:<rule>`."""
+    fail: NotRequired[str | None]
+    """An alert failed it: why, as its end records it (reason AlertFired)."""
 
 
 class AdvanceResult(TypedDict):
@@ -155,6 +180,11 @@ class AdvanceResult(TypedDict):
     failures: Counts
     """Failed clusters by `Reason` value: why the wave's failures failed."""
     control: Control
+    outsideWindows: NotRequired[int]
+    """Pending clusters not written because their maintenance windows are closed now."""
+    nextOpening: NotRequired[str | None]
+    """With `outsideWindows`: when the first of them may be written (UTC, `format_time`), so
+    the wave sleeps until then at most; None when their windows never open together."""
 
 
 class ObserveRequest(RolloutRef):
@@ -183,6 +213,10 @@ class RestoreResult(TypedDict):
     removed: int
     """Configurations arcwave created, deleted."""
     failed: int
+    outsideWindows: NotRequired[int]
+    """Clusters left to restore later: their maintenance windows are closed now."""
+    nextOpening: NotRequired[str | None]
+    """With `outsideWindows`: when the first of them may be restored (as in `AdvanceResult`)."""
 
 
 def describe_restore(result: RestoreResult) -> str:
@@ -250,6 +284,8 @@ def hold(control: Control) -> Hold | None:
         return Hold.SUPERSEDED
     if control["abort"]:
         return Hold.ABORTED
+    if control.get("fail"):
+        return Hold.FAILED
     if control["paused"]:
         return Hold.PAUSED
     return None

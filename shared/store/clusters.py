@@ -77,6 +77,13 @@ class ClusterRecord(Record):
     drift_reverted: str | None = None
     """The desired revision arcwave last wrote back after drift: drift again at the same
     revision is not reverted again (DriftRecurring)."""
+    windows: list[str] = Field(default_factory=list)
+    """The maintenance windows (names in its rollout's spec) that bind the cluster in the
+    rollout of `last_rollout_id`: it is written only while all of them are open."""
+    reconciled_in: float | None = Field(default=None, ge=0)
+    """Seconds from arcwave's last write to the cluster's last Healthy verdict (at
+    `reconciled_at`); kept from one rollout to the next, so the ETA learns from it."""
+    reconciled_at: UtcTime | None = None
     updated_at: UtcTime
 
     @model_validator(mode="before")
@@ -157,9 +164,18 @@ class ClusterRecord(Record):
         )
 
     def healthy(self, reason: Reason, message: str, at: datetime) -> Self:
-        """Flux reports it healthy at what it was asked to run."""
+        """Flux reports it healthy at what it was asked to run (and how long that took since
+        the write, for the ETA)."""
+        took: dict[str, Any] = {}
+        if self.written_at is not None and at >= self.written_at:
+            took = {"reconciled_in": (at - self.written_at).total_seconds(), "reconciled_at": at}
         return self.moved(
-            ClusterState.HEALTHY, reason, message, at, applied_revision=self.desired_revision
+            ClusterState.HEALTHY,
+            reason,
+            message,
+            at,
+            applied_revision=self.desired_revision,
+            **took,
         )
 
     def being_restored(

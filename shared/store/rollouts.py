@@ -6,13 +6,14 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from shared.alerts import AlertHold, pause_reason
 from shared.errors import PermanentError
 from shared.plan import Plan
 from shared.reasons import Reason
 from shared.states import ClusterState, Command, RolloutState, WaveState
 from shared.store.containers import ROLLOUTS
 from shared.store.record import Record, SafeId, _Repository
-from shared.times import UtcTime
+from shared.times import UtcTime, format_time
 from shared.trackspec import TrackSpec
 from shared.wire import WireModel
 
@@ -50,10 +51,20 @@ class WaveStatus(WireModel):
     counts: Counts = Field(default_factory=dict)
 
 
+class WindowsOverride(WireModel):
+    """An operator's emergency override of a rollout's maintenance windows: who, why, when."""
+
+    by: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    at: UtcTime
+
+
 class RolloutControl(WireModel):
     """What operators and the track asked of a running rollout; honoured at safe points."""
 
     paused: bool = False
+    paused_by: str | None = None
+    """Who asked for the pause: an operator's name, or `alert:<rule>` (`shared.alerts`)."""
     abort: bool = False
     rollback: bool = False
     """With `abort`: restore what the rollout changed."""
@@ -61,6 +72,12 @@ class RolloutControl(WireModel):
     """A newer revision replaces this rollout (supersede: restart)."""
     approvals: dict[str, str] = Field(default_factory=dict)
     """Wave name → who approved it."""
+    fail: str | None = None
+    """An alert failed the rollout (`alerts.onFired: fail`): why, as its end records it
+    (reason AlertFired). It stops at its next safe point, then `onFailure` applies."""
+    windows_override: WindowsOverride | None = None
+    """Set by `POST /api/rollouts/{id}/override-windows`: from then on the rollout writes
+    (and restores) clusters whatever their maintenance windows say."""
 
 
 class CommandRefused(PermanentError):
@@ -86,6 +103,8 @@ class RolloutRecord(Record):
     waves: list[WaveStatus] = Field(default_factory=list)
     counts: Counts = Field(default_factory=dict)
     control: RolloutControl = Field(default_factory=RolloutControl)
+    alerts: AlertHold = Field(default_factory=AlertHold)
+    """The Azure Monitor alerts firing on clusters this rollout wrote (`shared.alerting`)."""
     clusters: list[str] | None = None
     """A catch-up's clusters (None: the track's whole fleet)."""
     fast: bool = False
@@ -105,7 +124,8 @@ class RolloutRecord(Record):
             return f"cannot {command.value}: {what} and will not change again"
         if command is Command.APPROVE and state is not RolloutState.WAITING_FOR_APPROVAL:
             return f"cannot approve: {what}, not waiting for approval"
-        if command is Command.PAUSE and control.paused:
+        by_alert = pause_reason(control.paused_by) is Reason.ALERT_FIRED
+        if command is Command.PAUSE and control.paused and not by_alert:
             return f"cannot pause: {what} and already asked to pause"
         if command is Command.RESUME and not control.paused:
             return f"cannot resume: {what}, not paused"
@@ -113,6 +133,8 @@ class RolloutRecord(Record):
             return f"cannot abort: {what} and already aborting"
         if control.superseded and command is not Command.ABORT:
             return f"cannot {command.value}: {what} and being superseded by a newer revision"
+        if control.fail is not None and command is not Command.ABORT:
+            return f"cannot {command.value}: {what} and failing: {control.fail}"
         return None
 
     def commanded(
@@ -130,11 +152,30 @@ class RolloutRecord(Record):
                 update={"approvals": {**control.approvals, **dict.fromkeys(waiting, actor)}}
             )
         elif command is Command.PAUSE:
-            control = control.model_copy(update={"paused": True})
+            # An operator's pause over an alert's takes it over: no resolution undoes it.
+            control = control.model_copy(update={"paused": True, "paused_by": actor})
         elif command is Command.RESUME:
-            control = control.model_copy(update={"paused": False})
+            control = control.model_copy(update={"paused": False, "paused_by": None})
         else:
             control = control.model_copy(update={"abort": True, "rollback": rollback})
+        return self.model_copy(update={"control": control, "updated_at": at})
+
+    def overriding_windows(self, actor: str, why: str, at: datetime) -> "RolloutRecord":
+        """This rollout with its maintenance windows overridden by `actor` for `why`;
+        `CommandRefused` when it has ended or was overridden already."""
+        what = f"rollout '{self.id}' is {self.state.value}"
+        if self.state.is_terminal:
+            raise CommandRefused(
+                f"cannot override maintenance windows: {what} and will not change again"
+            )
+        done = self.control.windows_override
+        if done is not None:
+            raise CommandRefused(
+                f"cannot override maintenance windows: {what} and they were overridden "
+                f"already, by {done.by} at {format_time(done.at)}"
+            )
+        override = WindowsOverride(by=actor, reason=why, at=at)
+        control = self.control.model_copy(update={"windows_override": override})
         return self.model_copy(update={"control": control, "updated_at": at})
 
     @property

@@ -32,8 +32,10 @@ cluster), `fleet` (which clusters), `waves` (in what order), `policies` (what a 
 when things go wrong) and `spec` (the whole track spec and how it is read).
 """
 
+from shared.trackspec.alerts import AlertAction, AlertPolicy, Severity
 from shared.trackspec.configuration import Configuration, Kustomization, Scope
 from shared.trackspec.fleet import FleetSelection
+from shared.trackspec.gates import Aggregate, Baseline, MetricGate, OnError, Threshold
 from shared.trackspec.policies import DriftPolicy, OfflinePolicy, OnFailure, SupersedePolicy
 from shared.trackspec.rules import (
     ConfigurationName,
@@ -47,20 +49,28 @@ from shared.trackspec.spec import TrackSpec, load_track_spec, validate_track_spe
 from shared.trackspec.waves import Selector, Wave
 
 __all__ = [
+    "Aggregate",
+    "AlertAction",
+    "AlertPolicy",
+    "Baseline",
     "Configuration",
     "ConfigurationName",
     "DriftPolicy",
     "FleetSelection",
     "Kustomization",
     "KustomizationName",
+    "MetricGate",
     "OciTrigger",
     "OfflinePolicy",
+    "OnError",
     "OnFailure",
     "PositiveDuration",
     "Scope",
     "Selector",
+    "Severity",
     "Source",
     "SupersedePolicy",
+    "Threshold",
     "TrackName",
     "TrackSpec",
     "Wave",

@@ -8,12 +8,15 @@ from pydantic import Field, ValidationError, model_validator
 
 from shared.documents import parse_document
 from shared.problems import InvalidInput, Problem, problems_from
+from shared.trackspec.alerts import AlertPolicy
 from shared.trackspec.configuration import Configuration
 from shared.trackspec.fleet import FleetSelection
+from shared.trackspec.gates import MetricGate, metric_gate_problems
 from shared.trackspec.policies import DriftPolicy, OfflinePolicy, OnFailure, SupersedePolicy
 from shared.trackspec.rules import PositiveDuration, TrackName, error, raise_if
 from shared.trackspec.source import OciTrigger, Source, oci_trigger_problems
 from shared.trackspec.waves import Wave
+from shared.trackspec.windows import MaintenanceWindow, window_problems
 from shared.wire import WireModel
 
 
@@ -31,11 +34,25 @@ class TrackSpec(WireModel):
     supersede: SupersedePolicy = SupersedePolicy.QUEUE
     drift: DriftPolicy = DriftPolicy.REPORT
     oci_trigger: OciTrigger | None = None
+    maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
+    """Named windows in which clusters may be written (`shared.maintenance`)."""
+    metric_gates: list[MetricGate] = Field(default_factory=list)
+    """Named Azure Monitor queries that waves name in `metricGates` (docs/gates.md)."""
+    alerts: AlertPolicy = AlertPolicy()
+    expected_reconcile: PositiveDuration | None = None
+    """How long a cluster takes from arcwave's write to its Healthy verdict, for the plan's
+    ETA (default: learned from the track's history; `shared.reconcile_time`)."""
 
     @model_validator(mode="after")
     def _waves_are_distinct_and_reachable(self) -> "TrackSpec":
         errors = []
         errors.extend(oci_trigger_problems(self.oci_trigger, self.source))
+        errors.extend(
+            metric_gate_problems(self.metric_gates, [(w.name, w.metric_gates) for w in self.waves])
+        )
+        errors.extend(
+            window_problems(self.maintenance_windows, [(w.name, w.windows) for w in self.waves])
+        )
         first_seen: dict[str, int] = {}
         catch_all: int | None = None
         for index, wave in enumerate(self.waves):
@@ -65,6 +82,13 @@ class TrackSpec(WireModel):
                 catch_all = index
         raise_if(errors, "TrackSpec")
         return self
+
+    def metric_gate(self, name: str) -> MetricGate:
+        """The metric gate called `name`."""
+        for gate in self.metric_gates:
+            if gate.name == name:
+                return gate
+        raise KeyError(f"track '{self.name}' has no metric gate '{name}'")
 
     def wave(self, name: str) -> Wave:
         """The wave called `name`."""

@@ -9,7 +9,9 @@ from pydantic_core import PydanticCustomError
 
 from shared.durations import Duration
 from shared.quantities import CountOrPercent
+from shared.trackspec.gates import GateName
 from shared.trackspec.rules import PositiveDuration, WaveName, check_tag_map, error, raise_if
+from shared.trackspec.windows import WindowName
 from shared.wire import WireModel
 
 Selector = dict[str, str | list[str]]
@@ -35,6 +37,13 @@ class Wave(WireModel):
     """Wait for an operator's approval before the wave starts."""
     approval_timeout: PositiveDuration | None = None
     """Abort the rollout when no approval arrives in this time (default: wait forever)."""
+    expected_reconcile: PositiveDuration | None = None
+    """This wave's write-to-Healthy time for the plan's ETA (default: the track's)."""
+    windows: list[WindowName] = Field(default_factory=list)
+    """Maintenance windows (`maintenanceWindows` names) the wave's clusters are written in:
+    all of them must be open."""
+    metric_gates: list[GateName] = Field(default_factory=list)
+    """Metric gates (`metricGates` names) judged when the wave has applied and after its soak."""
 
     @field_validator("selector", mode="before")
     @classmethod

@@ -203,6 +203,13 @@ def test_the_plan_preview_shows_waves_and_write_order(page: WebDriver, stack: St
     first = texts(page, ".plan-waves > li:first-child tbody td:nth-child(2)")
     assert first == ["canary-1", "canary-2"]
     assert "Every cluster of the fleet is in a wave." in page.find_element(By.TAG_NAME, "main").text
+    # The ETA: when the rollout, each wave and each batch can finish at the earliest, at the
+    # pace the track's two rollouts taught (every cluster of the fleet turned Healthy once).
+    assert text(page, ".eta").startswith("Earliest finish: ")
+    canary = text(page, ".plan-waves > li:first-child .eta-wave")
+    assert canary.startswith("Earliest start ") and "learned from 12 clusters" in canary
+    batches = texts(page, ".plan-waves > li:nth-child(2) .batches li")
+    assert [b.split(":")[0] for b in batches] == ["Batch 1", "Batch 2"]  # early: 4, 2 at a time
     assert console_errors(page) == []
 
 

@@ -87,6 +87,7 @@ class ChaosStack:
             "ARCWAVE_ARM_CA_BUNDLE": str(self.emulator.cert_path),
             "ARCWAVE_CREDENTIAL": "emulator",
             "ARCWAVE_KEYVAULT_URL": self.endpoint,
+            "ARCWAVE_LOG_ANALYTICS_ENDPOINT": f"{self.endpoint}/v1",
             "ARCWAVE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "ARCWAVE_FLUX_HMAC_KEY": FLUX_KEY,
             "ARCWAVE_EVENTGRID_ENDPOINT": self.topic.url,

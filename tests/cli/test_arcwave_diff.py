@@ -147,11 +147,12 @@ def test_an_invalid_file_exits_2_naming_the_field_before_any_request(
 
 
 def test_offline_plan_and_validate_take_output_formats(arcwave: Arcwave) -> None:
-    args = ("plan", "--track", str(DEMO_TRACK), "--fleet", str(DEMO_FLEET))
+    start = ("--start", "2026-12-05T22:00:00Z")  # the ETA counts from it: the same each run
+    args = ("plan", "--track", str(DEMO_TRACK), "--fleet", str(DEMO_FLEET), *start)
     as_json = arcwave(*args, "-o", "json")
     assert as_json.code == 0, as_json
     assert as_json.json() == arcwave(*args, "--json").json()
-    assert list(as_json.json()) == ["track", "waves", "excluded", "unassigned"]
+    assert list(as_json.json()) == ["track", "waves", "excluded", "unassigned", "eta"]
     assert yaml.safe_load(arcwave(*args, "-o", "yaml").stdout) == as_json.json()
     spec = arcwave("validate", "--track", str(DEMO_TRACK), "-o", "yaml")
     assert yaml.safe_load(spec.stdout)["waves"][2]["maxFailures"] == "10%"

@@ -1,6 +1,6 @@
 """`arcwave` against a live local stack (the emulator as Azure, the function app under
-devhost): each command's `-o json` checked against the shapes of docs/api.md, and every exit
-code met as an operator meets it."""
+devhost): each command's `-o json` checked against the shapes of the app's OpenAPI document
+(docs/api.md says the same), and every exit code met as an operator meets it."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,70 +21,26 @@ from tests.e2e.rollout_support import (
     track_spec,
 )
 from tests.support import secret
+from triggers.openapi import schemas
 
 pytestmark = pytest.mark.e2e
 
-TRACK_FIELDS = [
-    "name",
-    "spec",
-    "currentRevision",
-    "lastGoodRevision",
-    "activeRolloutId",
-    "specVersion",
-    "updatedAt",
-]
-SUMMARY_FIELDS = ["id", "track", "revision", "state", "createdAt", "updatedAt"]
-ROLLOUT_FIELDS = [
-    *SUMMARY_FIELDS,
-    "previousRevision",
-    "reason",
-    "message",
-    "trigger",
-    "specVersion",
-    "clusters",
-    "waves",
-]
-WAVE_FIELDS = [
-    "name",
-    "maxInFlight",
-    "maxPerSite",
-    "state",
-    "reason",
-    "message",
-    "gates",
-    "counts",
-    "clusters",
-]
-CLUSTER_FIELDS = [
-    "id",
-    "name",
-    "state",
-    "revision",
-    "reason",
-    "message",
-    "site",
-    "writtenAt",
-    "settledAt",
-]
-HANDED_FIELDS = ["track", "revision", "rolloutId", "queued"]
-COMMANDED_FIELDS = {"rolloutId", "command", "state"}
-FLEET_FIELDS = [
-    "id",
-    "name",
-    "wave",
-    "state",
-    "reason",
-    "message",
-    "desiredRevision",
-    "appliedRevision",
-    "lastGoodRevision",
-    "lastRolloutId",
-    "writtenAt",
-    "settledAt",
-    "restorePoint",
-    "updatedAt",
-]
-PLAN_FIELDS = ["track", "revision", "waves", "excluded", "unassigned", "offline"]
+
+def required(schema: dict[str, Any]) -> list[str]:
+    """The fields the app's OpenAPI document (`triggers.openapi.schemas`) says an answer has,
+    in the order the app writes them."""
+    return list(schema["required"])
+
+
+TRACK_FIELDS = required(schemas.TRACK)
+SUMMARY_FIELDS = required(schemas.SUMMARY)
+ROLLOUT_FIELDS = required(schemas.ROLLOUT)
+WAVE_FIELDS = required(schemas.ROLLOUT["properties"]["waves"]["items"])
+CLUSTER_FIELDS = required(schemas.ROLLOUT_CLUSTER)
+HANDED_FIELDS = required(schemas.HANDED)
+COMMANDED_FIELDS = set(required(schemas.COMMANDED))
+FLEET_FIELDS = required(schemas.FLEET["properties"]["clusters"]["items"])
+PLAN_FIELDS = required(schemas.PLAN)
 WATCH = ("--interval", "0.3")
 
 

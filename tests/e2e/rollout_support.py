@@ -245,6 +245,7 @@ def running_stack(
                 "ARCWAVE_FLUX_HMAC_KEY": FLUX_KEY,
                 "ARCWAVE_POLL_SECONDS": "0.5",
                 "ARCWAVE_KEYVAULT_URL": emulator.vault_url,
+                "ARCWAVE_LOG_ANALYTICS_ENDPOINT": emulator.log_analytics_endpoint,
                 **(env or {}),
             }
         )
@@ -265,6 +266,13 @@ BUDGET_FAILURES = [
     {"commit": "dea1", "clusters": "store-1", "reason": "HealthCheckFailed"},
     {"commit": "dee2", "clusters": "store-[12]", "reason": "HealthCheckFailed"},
 ]
+
+
+def api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """Call the operator API at `/api/<path>` with the function key: (status, JSON answer)."""
+    return stack.host.request(
+        method, f"/api/{path}", body, headers={"x-functions-key": stack.host.function_key}
+    )
 
 
 def written_at(write: dict[str, Any]) -> datetime:

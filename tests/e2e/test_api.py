@@ -13,6 +13,7 @@ from rollout_support import (
     GOOD,
     GOOD2,
     Stack,
+    api,
     github_push,
     running_stack,
     signed_github,
@@ -30,12 +31,6 @@ pytestmark = pytest.mark.e2e
 def stack(tmp_path: Path) -> Iterator[Stack]:
     with running_stack(tmp_path) as running:
         yield running
-
-
-def api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    return stack.host.request(
-        method, f"/api/{path}", body, headers={"x-functions-key": stack.host.function_key}
-    )
 
 
 def push(stack: Stack, payload: dict[str, Any], delivery: str, **kwargs: Any) -> tuple[int, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rollout_support import GOOD, GOOD2, Stack, running_stack, track_spec
+from rollout_support import GOOD, GOOD2, Stack, api, running_stack, track_spec
 
 from tests.support import Topic, eventually, secret
 
@@ -39,12 +39,6 @@ PRIVATE_FLUX = {
 }
 TERMINAL = {"Succeeded", "Failed", "RolledBack", "Aborted", "Superseded"}
 ARGS = ("rg-fleet", "Microsoft.Kubernetes", "connectedClusters")
-
-
-def api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    return stack.host.request(
-        method, f"/api/{path}", body, headers={"x-functions-key": stack.host.function_key}
-    )
 
 
 def start(stack: Stack, revision: str) -> str:

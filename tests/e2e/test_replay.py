@@ -17,6 +17,7 @@ from rollout_support import (
     GOOD2,
     WEBHOOK_SECRET,
     Stack,
+    api,
     github_push,
     running_stack,
     signed_github,
@@ -39,12 +40,6 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         code, body = api(running, "PUT", "tracks/baseline", track_spec())
         assert code == 201, body
         yield running
-
-
-def api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    return stack.host.request(
-        method, f"/api/{path}", body, headers={"x-functions-key": stack.host.function_key}
-    )
 
 
 def deliver(stack: Stack, payload: dict[str, Any], delivery: str | None) -> tuple[int, Any]:

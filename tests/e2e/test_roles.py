@@ -33,6 +33,13 @@ OPERATIONS: list[tuple[str, str, str, Any, Role]] = [
     ("abort", "POST", "rollouts/nothing/abort", None, Role.OPERATOR),
     ("roll back", "POST", "rollouts/nothing/rollback", None, Role.OPERATOR),
     ("approve", "POST", "rollouts/nothing/approve", None, Role.APPROVER),
+    (
+        "override windows",
+        "POST",
+        "rollouts/nothing/override-windows",
+        {"reason": "an emergency"},
+        Role.ADMIN,
+    ),
 ]
 """Each operator route on things that do not exist: a caller allowed through is answered by
 the route itself (404, or 400 for a body that names another track), never 403."""

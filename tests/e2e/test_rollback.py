@@ -4,20 +4,13 @@ fast, in one wave with the gates off; refused while a rollout runs or when nothi
 """
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from rollout_support import BAD, GOOD, GOOD2, Stack, running_stack, slow_canaries, track_spec
+from rollout_support import BAD, GOOD, GOOD2, Stack, api, running_stack, slow_canaries, track_spec
 
 from shared.states import RolloutState
 
 pytestmark = pytest.mark.e2e
-
-
-def api(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    return stack.host.request(
-        method, f"/api/{path}", body, headers={"x-functions-key": stack.host.function_key}
-    )
 
 
 def start(stack: Stack, revision: str) -> str:

@@ -29,7 +29,8 @@ def test_plan_json_is_exactly_the_contract() -> None:
     result = run("plan", "--track", str(DEMO_TRACK), "--fleet", str(DEMO_FLEET), "--json")
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
-    assert list(plan) == ["track", "waves", "excluded", "unassigned"]
+    assert list(plan) == ["track", "waves", "excluded", "unassigned", "eta"]
+    assert [w["name"] for w in plan["eta"]["waves"]] == ["canary", "early", "broad"]
     assert plan["track"] == "baseline"
     assert [w["name"] for w in plan["waves"]] == ["canary", "early", "broad"]
     for wave in plan["waves"]:
@@ -41,6 +42,28 @@ def test_plan_json_is_exactly_the_contract() -> None:
         {"id": CLUSTER.format("store-012"), "reason": "tag arcwave.io/exclude=true: hardware swap"}
     ]
     assert plan["unassigned"] == []
+
+
+def test_plan_shows_when_each_wave_can_start_and_finish() -> None:
+    args = ("plan", "--track", str(DEMO_TRACK), "--fleet", str(DEMO_FLEET))
+    result = run(*args, "--start", "2026-12-05T22:00:00Z", "--json")
+    assert result.returncode == 0, result.stderr
+    eta = json.loads(result.stdout)["eta"]
+    assert eta["asOf"] == "2026-12-05T22:00:00.000000Z"
+    # canary: one batch of 4 (2m) + soak 30s; early: 3 batches; broad: 2 (the offline one
+    # is skipped): 6 reconcile times of the default 2m and the soak.
+    assert [w["start"][11:19] for w in eta["waves"]] == ["22:00:00", "22:02:30", "22:08:30"]
+    assert [len(w["batches"]) for w in eta["waves"]] == [1, 3, 2]
+    assert eta["finish"] == "2026-12-05T22:12:30.000000Z" and eta["duration"] == "PT12M30S"
+    assert {w["reconcile"]["source"] for w in eta["waves"]} == {"default"}
+    table = run(*args, "--start", "2026-12-05T22:00:00+01:00")
+    assert table.returncode == 0, table.stderr
+    assert "ETA 2026-12-05 21:12:30Z (in 12m30s, from 2026-12-05 21:00:00Z)" in table.stdout
+    assert "early batches" in table.stdout and "batch 3: 2 cluster(s), 21:06:30 → 21:08:30" in (
+        table.stdout
+    )
+    bad = run(*args, "--start", "tomorrow")
+    assert bad.returncode == 2 and "--start tomorrow" in bad.stderr
 
 
 def test_plan_accepts_a_plain_cluster_array(tmp_path: Path) -> None:

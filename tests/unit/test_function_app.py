@@ -59,6 +59,7 @@ def test_activities_are_registered_under_their_contract_names(
         contracts.RECORD,
         contracts.READ_CONTROL,
         contracts.RECOVERY,
+        contracts.METRIC_GATES,
     }
     assert set(names) == expected
 

@@ -56,6 +56,18 @@ def test_refill_is_capped_at_the_burst() -> None:
     assert limiter.available == 3
 
 
+def test_a_token_given_back_is_free_again_but_never_above_the_burst() -> None:
+    limiter, clock = bucket(rate=10, burst=2)
+    limiter.take()
+    limiter.take()
+    limiter.give_back()
+    assert limiter.take() == 0 and clock.now == 0
+    limiter.give_back()
+    limiter.give_back()
+    limiter.give_back()
+    assert limiter.available == 2
+
+
 def test_pause_empties_the_bucket_and_waits_out_retry_after() -> None:
     limiter, clock = bucket(rate=10, burst=200)
     limiter.pause(7)

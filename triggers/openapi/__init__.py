@@ -17,7 +17,7 @@ from shared.trackspec import TrackSpec
 from shared.version import __version__
 from triggers.http import answer
 from triggers.openapi.paths import ROUTES
-from triggers.openapi.schemas import HANDED, ROLLOUT, TRACK
+from triggers.openapi.schemas import HANDED, ROLLOUT, TRACK, eta_schemas
 
 bp = df.Blueprint()
 
@@ -54,6 +54,7 @@ def document() -> dict[str, Any]:
                 "Track": TRACK,
                 "Rollout": ROLLOUT,
                 "Handed": HANDED,
+                **eta_schemas(),
                 "Problem": {
                     "type": "object",
                     "properties": {

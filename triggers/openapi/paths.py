@@ -2,7 +2,10 @@
 
 from typing import Any
 
+from shared.alerting import Effect, Ignored
+from shared.alerts import MonitorCondition
 from shared.states import Command
+from shared.trackspec import Severity
 from shared.webhooks.providers import ALIASES, PROVIDERS
 from triggers.openapi.parts import (
     ETAG,
@@ -36,6 +39,57 @@ from triggers.openapi.schemas import (
     TRACK_NAME,
     TRACKS,
 )
+
+ALERT = {
+    "type": "object",
+    "required": ["schemaId", "data"],
+    "properties": {
+        "schemaId": {"const": "azureMonitorCommonAlertSchema"},
+        "data": {
+            "type": "object",
+            "required": ["essentials"],
+            "properties": {
+                "essentials": {
+                    "type": "object",
+                    "required": ["alertId", "alertRule", "severity", "monitorCondition"],
+                    "properties": {
+                        "alertId": TEXT,
+                        "alertRule": TEXT,
+                        "severity": {"enum": [s.value for s in Severity]},
+                        "monitorCondition": {"enum": [c.value for c in MonitorCondition]},
+                        "alertTargetIDs": {"type": "array", "items": TEXT},
+                        "configurationItems": {"type": "array", "items": TEXT},
+                    },
+                },
+                "alertContext": {"type": ["object", "null"]},
+            },
+        },
+    },
+}
+ALERT_EFFECTS = {
+    "type": "object",
+    "required": ["alertRule", "monitorCondition", "paused", "failed", "resumed", "rollouts"],
+    "properties": {
+        "alertRule": TEXT,
+        "monitorCondition": {"enum": [c.value for c in MonitorCondition]},
+        **{e: {"type": "array", "items": TEXT} for e in ("paused", "failed", "resumed")},
+        "rollouts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rolloutId", "track", "effect", "clusters", "message"],
+                "properties": {
+                    "rolloutId": TEXT,
+                    "track": TEXT,
+                    "effect": {"enum": [e.value for e in Effect]},
+                    "clusters": {"type": "array", "items": TEXT},
+                    "message": TEXT,
+                },
+            },
+        },
+    },
+}
+IGNORED_REASONS = [i.value for i in Ignored]
 
 ROUTES: dict[str, dict[str, dict[str, Any]]] = {
     "/api/healthz": {
@@ -160,6 +214,27 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
             },
         },
     },
+    "/api/alerts": {
+        "post": {
+            "operationId": "receiveAlert",
+            "summary": "Azure Monitor alert (common alert schema, from an action group): pauses, "
+            "fails or resumes the running rollouts whose written clusters it names, by each "
+            "track's alerts policy (arcwave.Operator)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ALERT}}},
+            "responses": {
+                "200": response(
+                    "nothing changed: why, and a stable reason",
+                    {
+                        "type": "object",
+                        "required": ["ignored", "reason"],
+                        "properties": {"ignored": TEXT, "reason": {"enum": IGNORED_REASONS}},
+                    },
+                ),
+                "202": response("what the alert did to each rollout it names", ALERT_EFFECTS),
+                **{k: v for k, v in KEYED_ERRORS.items() if k not in ("404",)},
+            },
+        },
+    },
     "/api/tracks": {
         "get": {
             "operationId": "listTracks",
@@ -267,8 +342,8 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
     "/api/tracks/{name}/plan": {
         "post": {
             "operationId": "previewPlan",
-            "summary": "Preview the plan (waves, write order, window, rounds, excluded, offline); "
-            "writes nothing",
+            "summary": "Preview the plan (waves, write order, window, rounds, excluded, offline) "
+            "and its ETA per wave and batch; writes nothing",
             "parameters": [path_param("name", TRACK_NAME)],
             "requestBody": {
                 "required": False,
@@ -315,7 +390,7 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
     "/api/rollouts/{id}": {
         "get": {
             "operationId": "getRollout",
-            "summary": "A rollout with its waves and clusters",
+            "summary": "A rollout with its waves, clusters and ETA",
             "parameters": [path_param("id", ROLLOUT_ID)],
             "responses": {"200": response("the rollout", ref("Rollout")), **KEYED_ERRORS},
         },
@@ -375,6 +450,56 @@ ROUTES: dict[str, dict[str, dict[str, Any]]] = {
                 **KEYED_ERRORS,
                 "409": response(
                     "the command does not apply in the rollout's state, or the rollout is no "
+                    "longer running (it is being closed)",
+                    {
+                        **ERROR,
+                        "properties": {
+                            **ERROR["properties"],
+                            "state": ROLLOUT_STATE,
+                            "orchestration": TEXT_OR_NULL,
+                        },
+                    },
+                ),
+            },
+        },
+    },
+    "/api/rollouts/{id}/override-windows": {
+        "post": {
+            "operationId": "overrideWindows",
+            "summary": "Emergency: let a rollout write (and restore) clusters outside their "
+            "maintenance windows from now on (arcwave.Admin); recorded with who and why",
+            "parameters": [path_param("id", ROLLOUT_ID)],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["reason"],
+                            "properties": {
+                                "reason": {"type": "string", "minLength": 1, "maxLength": 500}
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "202": response(
+                    "accepted: the rollout writes regardless of its windows from now on",
+                    {
+                        "type": "object",
+                        "required": ["rolloutId", "command", "state", "overriddenBy"],
+                        "properties": {
+                            "rolloutId": TEXT,
+                            "command": {"const": "override-windows"},
+                            "state": ROLLOUT_STATE,
+                            "overriddenBy": TEXT,
+                        },
+                    },
+                ),
+                **KEYED_ERRORS,
+                "409": response(
+                    "the rollout has ended, its windows were overridden already, or it is no "
                     "longer running (it is being closed)",
                     {
                         **ERROR,

@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from shared.eta_model import Eta
 from shared.states import ClusterState, Command, RolloutState, WaveState
+from shared.trackspec.alerts import Severity
 
 SHA = {"type": "string", "pattern": "^[0-9a-f]{40}$"}
 TEXT = {"type": "string"}
@@ -105,7 +107,7 @@ PLACEMENT = {
 }
 PLAN = {
     "type": "object",
-    "required": ["track", "revision", "waves", "excluded", "unassigned", "offline"],
+    "required": ["track", "revision", "waves", "excluded", "unassigned", "offline", "eta"],
     "properties": {
         "track": TEXT,
         "revision": TEXT_OR_NULL,
@@ -133,8 +135,23 @@ PLAN = {
         },
         "unassigned": {"type": "array", "items": TEXT},
         "offline": {"type": "array", "items": TEXT},
+        "eta": {
+            "$ref": "#/components/schemas/Eta",
+            "description": "when a rollout started now would start and finish each wave and "
+            "batch, at the earliest (docs/planning.md#eta)",
+        },
     },
 }
+
+
+def eta_schemas() -> dict[str, Any]:
+    """`Eta` and the schemas it refers to, for the document's components."""
+    schema = Eta.model_json_schema(
+        by_alias=True, mode="serialization", ref_template="#/components/schemas/{model}"
+    )
+    return {"Eta": schema, **schema.pop("$defs", {})}
+
+
 ROLLOUT_STATE: dict[str, Any] = {"enum": [s.value for s in RolloutState]}
 SUMMARY_FIELDS = {
     "id": TEXT,
@@ -178,12 +195,18 @@ ROLLOUT_CLUSTER = {
 GATES = {
     "type": ["object", "null"],
     "description": "the wave's gates in the spec the rollout runs; null before it is planned",
-    "required": ["approval", "approvalTimeoutSeconds", "soakSeconds", "maxFailures"],
+    "required": ["approval", "approvalTimeoutSeconds", "soakSeconds", "maxFailures", "metricGates"],
     "properties": {
         "approval": {"type": "boolean"},
         "approvalTimeoutSeconds": {"type": ["number", "null"]},
         "soakSeconds": {"type": "number"},
         "maxFailures": {"type": ["integer", "string"]},
+        "metricGates": {
+            "type": "array",
+            "items": TEXT,
+            "description": "the metric gates judged when the wave has applied and after soak "
+            "(docs/gates.md); each verdict is in the timeline",
+        },
     },
 }
 ROLLOUT = {
@@ -196,7 +219,10 @@ ROLLOUT = {
         "trigger",
         "specVersion",
         "clusters",
+        "alerts",
+        "windowsOverride",
         "waves",
+        "eta",
     ],
     "properties": {
         **SUMMARY_FIELDS,
@@ -220,6 +246,33 @@ ROLLOUT = {
             "type": ["array", "null"],
             "items": TEXT,
             "description": "a catch-up's clusters; null: the track's whole fleet",
+        },
+        "alerts": {
+            "type": "array",
+            "description": "the Azure Monitor alerts firing now on clusters this rollout wrote "
+            "(POST /api/alerts; docs/gates.md)",
+            "items": {
+                "type": "object",
+                "required": ["rule", "severity", "clusters", "firedAt"],
+                "properties": {
+                    "rule": TEXT,
+                    "severity": {"enum": [s.value for s in Severity]},
+                    "clusters": {"type": "array", "items": TEXT},
+                    "firedAt": TIME_OR_NULL,
+                },
+            },
+        },
+        "windowsOverride": {
+            "description": "the operator's emergency override of the maintenance windows "
+            "(POST /api/rollouts/{id}/override-windows); null: the windows hold",
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["by", "reason", "at"],
+                    "properties": {"by": TEXT, "reason": TEXT, "at": TIME},
+                },
+                {"type": "null"},
+            ],
         },
         "waves": {
             "type": "array",
@@ -253,6 +306,11 @@ ROLLOUT = {
                     "clusters": {"type": "array", "items": ROLLOUT_CLUSTER},
                 },
             },
+        },
+        "eta": {
+            "anyOf": [{"$ref": "#/components/schemas/Eta"}, {"type": "null"}],
+            "description": "what is left, from now, at the earliest; null once the rollout "
+            "has ended, before it is planned, or while it aborts or rolls back",
         },
     },
 }

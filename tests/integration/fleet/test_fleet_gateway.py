@@ -1,10 +1,13 @@
-"""The fleet gateway against the emulator with the real azure-mgmt clients over TLS."""
+"""The fleet gateway against the emulator with the real azure-mgmt clients over TLS (a
+write's deadline included: past it, nothing reaches the emulator)."""
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from fleet_support import BAD, HEAD, OLDER, SUBSCRIPTION, cluster_id
+from fleet_support import BAD, HEAD, OLDER, SUBSCRIPTION, cluster_id, settings_for
 
 from emulator.testing import Emulator
 from shared.adapters import fleet
@@ -13,6 +16,7 @@ from shared.adapters.fleet import FleetGateway
 from shared.cluster import Connectivity
 from shared.desired import desired_configuration, pin_patch
 from shared.errors import ArcwaveError, Throttled
+from shared.ratelimit import BucketRegistry, TokenBucket
 from shared.reasons import Reason
 from shared.states import HealthState
 from shared.trackspec import FleetSelection, TrackSpec, validate_track_spec
@@ -185,6 +189,40 @@ def test_a_429_that_still_comes_pauses_writes_and_every_write_lands(
     statuses = Counter(w["status"] for w in emulator.control.writes())
     assert statuses[429] >= 1
     assert sum(1 for w in emulator.control.writes() if w["status"] in (200, 201)) == 20
+
+
+def test_writes_whose_token_comes_after_their_deadline_never_reach_arm(
+    make_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    emulator = make_emulator(stores=8)
+    start = datetime(2024, 1, 1, 2, 59, 59, 500000, tzinfo=UTC)
+    close = start + timedelta(seconds=0.5)
+    elapsed = [0.0]  # a virtual clock: the bucket's waits move it, nothing sleeps
+
+    def sleep(seconds: float) -> None:
+        elapsed[0] += seconds
+
+    bucket = TokenBucket(1.0, 4, clock=lambda: elapsed[0], sleep=sleep)
+    gateway = FleetGateway(
+        settings_for(emulator, tmp_path),
+        buckets=BucketRegistry(lambda: bucket),
+        sleep=sleep,
+        now=lambda: start + timedelta(seconds=elapsed[0]),
+    )
+    wave = [cluster_id(f"store-{i:04d}") for i in range(1, 9)]
+    outcomes = gateway.write_many(
+        wave,
+        "baseline",
+        desired_configuration(spec(), HEAD),
+        max_workers=1,
+        deadlines=dict.fromkeys(wave, close),
+    )
+    assert [o.error for o in outcomes] == [None] * 4 + [fleet.WINDOW_CLOSED] * 4
+    # The emulator's write log: the four writes whose token came before the close, no more.
+    assert [w["cluster"] for w in emulator.control.writes()] == [
+        f"store-{i:04d}" for i in range(1, 5)
+    ]
+    assert bucket.available == pytest.approx(1.0)  # the fifth write's token came back
 
 
 def test_connectivity_changes_show_in_the_next_observation(

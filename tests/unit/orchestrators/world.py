@@ -20,18 +20,19 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import advance, observe, plan, record, recovery, restore
+from activities import advance, gates, observe, plan, record, recovery, restore
 from devhost.durable.clock import VirtualClock
 from devhost.inprocess import InProcessEngine, InProcessError
 from devhost.loader import index_functions
 from orchestrators import rollout, track, wave
 from shared import telemetry
-from shared.adapters.fleet import WriteOutcome
+from shared.adapters.fleet import WriteOutcome, window_closed
 from shared.adapters.publisher import DisabledPublisher
 from shared.cluster import Cluster, Connectivity
 from shared.contracts import activities as contracts
 from shared.errors import NotFound, TransientError
 from shared.health import FluxStatus, Health, assess
+from shared.ratelimit import TokenBucket, take_turn
 from shared.runtime import Runtime, failing_fast
 from shared.secrets import Secret
 from shared.settings import Settings, StoreSettings
@@ -39,6 +40,7 @@ from shared.sourceauth import SecretRef
 from shared.store import Records, StoreUnavailable, TrackRecord
 from shared.store.sqlite import SqliteStore
 from shared.trackspec import FleetSelection, validate_track_spec
+from tests.unit.orchestrators.fake_monitor import FakeMonitor
 
 SUB = "00000000-0000-0000-0000-000000000001"
 GOOD = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
@@ -99,7 +101,9 @@ class FakeFleet:
     reports it Compliant, or Non-Compliant when a `failing` rule (commit prefix, cluster name
     glob) matches. During an `outage` (virtual epoch range) every call fails as ARM answering
     503 would after the gateway's own retries: reads raise `TransientError`, writes come back
-    not ok with error `Transient`."""
+    not ok with error `Transient`. Each write first takes a token from `bucket` (the gateway's
+    `take_turn`, on the virtual clock: unlimited unless `pace` sets a rate) and is not made
+    once its deadline has passed (`WindowClosed`), as the gateway does."""
 
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
@@ -113,6 +117,18 @@ class FakeFleet:
         self.regressed: set[str] = set()
         """Clusters whose workloads broke after they reconciled (Non-Compliant from now on)."""
         self.writes: list[Write] = []
+        self.bucket = self._bucket(rate=1e9, burst=10**9)
+
+    def _bucket(self, *, rate: float, burst: int) -> TokenBucket:
+        def sleep(seconds: float) -> None:
+            self.clock.advance(seconds)
+
+        return TokenBucket(rate, burst, clock=self.clock.time, sleep=sleep)
+
+    def pace(self, *, rate: float, burst: int) -> None:
+        """Writes take tokens from a bucket of `burst` refilled at `rate` per second: a write
+        waiting for one moves the virtual clock, as ARM's write pacing holds the gateway."""
+        self.bucket = self._bucket(rate=rate, burst=burst)
 
     def add(self, name: str, offline: bool = False, **tags: str) -> FakeCluster:
         cluster = FakeCluster(
@@ -240,8 +256,13 @@ class FakeFleet:
 
     # -- writes -------------------------------------------------------------------------
 
-    def _refused(self, cluster_id_: str) -> WriteOutcome | None:
-        """A write during an outage: not ok, as the gateway reports it after its retries."""
+    def _refused(self, cluster_id_: str, deadline: datetime | None = None) -> WriteOutcome | None:
+        """A write past its deadline (once its token came), or during an outage: not ok, as
+        the gateway reports it (after its retries)."""
+        waited, allowed = take_turn(self.bucket, deadline, self.clock.utcnow)
+        if not allowed:
+            assert deadline is not None
+            return window_closed(cluster_id_, deadline, waited=waited)
         try:
             self._reachable()
         except TransientError as error:
@@ -250,9 +271,16 @@ class FakeFleet:
             )
         return None
 
-    def put(self, cluster_id_: str, name: str, body: dict[str, Any]) -> WriteOutcome:
+    def put(
+        self,
+        cluster_id_: str,
+        name: str,
+        body: dict[str, Any],
+        *,
+        deadline: datetime | None = None,
+    ) -> WriteOutcome:
         cluster = self.cluster(cluster_id_)
-        refused = self._refused(cluster_id_)
+        refused = self._refused(cluster_id_, deadline)
         if refused is not None:
             return refused
         before = cluster.configurations.get(name)
@@ -268,10 +296,17 @@ class FakeFleet:
         self.writes.append(Write(self.clock.time(), cluster.name, "PUT", config.commit))
         return WriteOutcome(cluster_id=cluster_id_, ok=True, message="written")
 
-    def patch(self, cluster_id_: str, name: str, body: dict[str, Any]) -> WriteOutcome:
+    def patch(
+        self,
+        cluster_id_: str,
+        name: str,
+        body: dict[str, Any],
+        *,
+        deadline: datetime | None = None,
+    ) -> WriteOutcome:
         """A merge patch of the configuration: what it does not name stays."""
         cluster = self.cluster(cluster_id_)
-        refused = self._refused(cluster_id_)
+        refused = self._refused(cluster_id_, deadline)
         if refused is not None:
             return refused
         before = cluster.configurations.get(name)
@@ -295,14 +330,23 @@ class FakeFleet:
         return WriteOutcome(cluster_id=cluster_id_, ok=True, message="patched")
 
     def write_many(
-        self, cluster_ids: Sequence[str], name: str, body: dict[str, Any], *, patch: bool = False
+        self,
+        cluster_ids: Sequence[str],
+        name: str,
+        body: dict[str, Any],
+        *,
+        patch: bool = False,
+        deadlines: Mapping[str, datetime] | None = None,
     ) -> list[WriteOutcome]:
         write = self.patch if patch else self.put
-        return [write(c, name, body) for c in cluster_ids]
+        due = deadlines or {}
+        return [write(c, name, body, deadline=due.get(c)) for c in cluster_ids]
 
-    def remove(self, cluster_id_: str, name: str) -> WriteOutcome:
+    def remove(
+        self, cluster_id_: str, name: str, *, deadline: datetime | None = None
+    ) -> WriteOutcome:
         cluster = self.cluster(cluster_id_)
-        refused = self._refused(cluster_id_)
+        refused = self._refused(cluster_id_, deadline)
         if refused is not None:
             return refused
         if cluster.configurations.pop(name, None) is None:
@@ -375,6 +419,7 @@ class World:
         """The same store, always reachable: what a test reads."""
         settings = Settings(store=StoreSettings(kind="sqlite", sqlite_path=state / "arcwave.db"))
         self.secrets = FakeSecrets()
+        self.monitor = FakeMonitor(self.fleet)
         self.rt = Runtime(
             settings=settings,
             records=self.records,
@@ -382,6 +427,7 @@ class World:
             publisher=DisabledPublisher(),
             secrets=self.secrets,
             now=clock.utcnow,
+            monitor=self.monitor,
         )
 
     def _store_down(self) -> bool:
@@ -437,6 +483,7 @@ ACTIVITIES: dict[str, Callable[[Runtime, Any], Any]] = {
     contracts.RECORD: record.record,
     contracts.READ_CONTROL: record.read,
     contracts.RECOVERY: recovery.read_recovery,
+    contracts.METRIC_GATES: gates.check,
 }
 """Each activity of the app, as the real code over the current world's runtime."""
 

@@ -1,0 +1,1 @@
+"""Log Analytics' query API over the fleet's synthetic Container insights data."""

@@ -1,0 +1,1 @@
+"""Azure Monitor managed Prometheus' query API over the fleet's synthetic series."""
