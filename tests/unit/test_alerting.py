@@ -11,7 +11,7 @@ from shared.alerts import MAX_ACTIVE_ALERTS, ActiveAlert, AlertHold
 from shared.states import Command, RolloutState
 from shared.store import RolloutRecord, Trigger
 from shared.trackspec import Severity, validate_track_spec
-from tests.unit.test_alerts import SUB, alert
+from tests.unit.test_alert_payloads import SUB, alert
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
