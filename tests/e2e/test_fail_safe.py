@@ -6,6 +6,7 @@ configuration arcwave did not create put back; the longest names within instance
 Everything goes through the public API (and a signed GitHub push), as a user would."""
 
 import json
+import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -148,7 +149,12 @@ def test_arm_failing_past_the_horizon_fails_rolls_back_and_frees_the_track(
         stack.emulator.control.patch_faults(armErrorRate=0.0)  # ARM is back for the rollback
         detail = wait(stack, second)
         assert (detail["state"], detail["reason"]) == ("Failed", "StepFailed")
-        assert "step 'advance_wave' (wave 'broad') failed after" in detail["message"]
+        # "failed after N attempts", or plain "failed" when one attempt (its writes retried
+        # inside the gateway) already outlasted the horizon on a busy machine
+        assert re.search(
+            r"step 'advance_wave' \(wave 'broad'\) failed( after \d+ attempts)?: ",
+            detail["message"],
+        ), detail["message"]
         assert "restored" in detail["message"]
         assert set(last_commits(stack).values()) == {GOOD}
         code, track = api(stack, "GET", "tracks/baseline")

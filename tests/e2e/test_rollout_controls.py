@@ -20,6 +20,7 @@ from rollout_support import (
 
 from shared.reasons import Reason
 from shared.states import ClusterState, RolloutState
+from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -96,6 +97,9 @@ def test_pause_holds_at_the_next_safe_point_and_resume_goes_on(tmp_path: Path) -
         stack.register()
         stack.roll(GOOD, "r1")
         stack.wait_state("r1", RolloutState.RUNNING)
+        # Pause once the canary wave is writing (its clusters reconcile slowly): the pause
+        # holds the rollout at the next safe point, before the next wave.
+        eventually(stack.writes, timeout=60, what="the canary wave writing")
         stack.command("r1", paused=True)
         stack.wait_state("r1", RolloutState.PAUSED)
         time.sleep(1.5)
