@@ -46,8 +46,9 @@ lint: setup
 	$(BIN)/mypy
 
 ## test: lint, then every test tier that exists, the short chaos run among them
-## (tests/chaos/test_chaos.py: one run of 60 clusters, 4 devhost kills, every fault kind)
-## and the dashboard's browser tests in Debian's Chromium (tests/browser/)
+## (tests/chaos/test_chaos.py: one run of 60 clusters, 4 devhost kills, every fault kind),
+## a smoke-size run of every bench (tests/bench/) and the dashboard's browser tests in
+## Debian's Chromium (tests/browser/)
 test: lint infra-tools browser-deps axe
 	$(BIN)/python -m pytest -n auto tests
 
@@ -92,6 +93,14 @@ fuzz: setup
 	@mkdir -p build && rm -f build/fuzz-report.json
 	ARCWAVE_FUZZ=full ARCWAVE_FUZZ_REPORT=build/fuzz-report.json $(BIN)/python -m pytest -p no:xdist \
 		tests/e2e/test_openapi_fuzz.py tests/e2e/test_webhook_fuzz.py tests/e2e/test_fuzz.py
+
+## bench: every benchmark in bench/ at full size (docs/performance.md), one after another: one
+## table of figure, target, result and pass/fail, also written to build/bench.json; exit 1 when
+## a bench did not run or a figure missed its target; BENCH_ARGS="--only rollout_scale" runs
+## only that one, BENCH_ARGS="--size smoke" runs all of them small (their numbers mean nothing)
+.PHONY: bench
+bench: setup
+	$(BIN)/python -m bench --json build/bench.json $(BENCH_ARGS)
 
 ## run: the demo on the local stack (emulator + devhost), live; keeps serving the API until Ctrl-C
 run: setup

@@ -1,7 +1,7 @@
-"""Measure the dashboard on a 1,000-cluster rollout in headless Chromium (prints figures;
+"""Measure the dashboard on a 1,000-cluster rollout in headless Chromium (reports figures;
 asserts nothing).
 
-    .venv/bin/python bench/dashboard_render.py [--clusters 1000] [--sites 20] [--loads 5]
+    .venv/bin/python -m bench.dashboard_render [--clusters 1000] [--sites 20] [--loads 5]
 
 The app runs under devhost on the local stack (App Service authentication on, SQLite store);
 the rollout is written straight into the store: one running rollout of `--clusters` clusters
@@ -16,24 +16,26 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from selenium.webdriver.chrome.webdriver import WebDriver
 
-from selenium.webdriver.chrome.webdriver import WebDriver  # noqa: E402
+from bench.figures import Figure, Size, show
+from shared.reasons import Reason
+from shared.states import ClusterState, RolloutState, WaveState
+from shared.store import ClusterRecord, RolloutRecord, Trigger
+from shared.store.rollouts import WaveStatus, WaveSummary
+from shared.times import utc_now
+from tests.browser.chromium import chromium, missing, open_page, sign_in
+from tests.e2e.rollout_support import GOOD, SUB, Stack, running_stack
 
-from shared.reasons import Reason  # noqa: E402
-from shared.states import ClusterState, RolloutState, WaveState  # noqa: E402
-from shared.store import ClusterRecord, RolloutRecord, Trigger  # noqa: E402
-from shared.store.rollouts import WaveStatus, WaveSummary  # noqa: E402
-from shared.times import utc_now  # noqa: E402
-from tests.browser.chromium import chromium, missing, open_page, sign_in  # noqa: E402
-from tests.e2e.rollout_support import GOOD, SUB, Stack, running_stack  # noqa: E402
-
+BENCH = "dashboard_render"
+SIZES = {
+    Size.FULL: {"clusters": 1000, "sites": 20, "loads": 5},
+    Size.SMOKE: {"clusters": 40, "sites": 4, "loads": 1},
+}
 ROLLOUT = "baseline-bench-1000"
 WAVES = (("canary", 0.01), ("early", 0.09), ("broad", 0.90))
 
@@ -170,47 +172,72 @@ def load(driver: WebDriver, stack: Stack, clusters: int) -> tuple[float, list[li
     return first, list(driver.execute_script(API_TIMES))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clusters", type=int, default=1000)
-    parser.add_argument("--sites", type=int, default=20)
-    parser.add_argument("--loads", type=int, default=5)
-    args = parser.parse_args()
+def figures(size: Size = Size.FULL) -> list[Figure]:
+    return measure(**SIZES[size])
+
+
+def measure(clusters: int, sites: int, loads: int) -> list[Figure]:
+    """First render (median of `loads`), the last load's API answers, one refresh."""
     why = missing()
     if why:
-        print(why, file=sys.stderr)
-        return 1
+        raise RuntimeError(why)
     with tempfile.TemporaryDirectory(prefix="arcwave-bench-ui-") as tmp:
         folder = Path(tmp)
         with (
             running_stack(folder, easy_auth=True) as stack,
             chromium(folder / "chromium") as driver,
         ):
-            seed(stack, args.clusters, args.sites)
+            seed(stack, clusters, sites)
             sign_in(driver, stack.host, "bench@contoso.com", ["arcwave.Reader"])
-            load(driver, stack, args.clusters)  # warm: Chromium's caches, devhost's imports
+            load(driver, stack, clusters)  # warm: Chromium's caches, devhost's imports
             firsts: list[float] = []
             api: list[list[object]] = []
-            for _ in range(args.loads):
-                first, api = load(driver, stack, args.clusters)
+            for _ in range(loads):
+                first, api = load(driver, stack, clusters)
                 firsts.append(first)
             driver.execute_script(WATCH_REFRESH)
             change_tenth(stack)
             refresh_ms = driver.execute_async_script(REFRESHED)
-    print(f"dashboard: a running rollout of {args.clusters:,} clusters over {args.sites} sites")
-    print(
-        f"time to first render (navigation start → every tile on the page), {args.loads} loads: "
-        f"median {statistics.median(firsts):.0f} ms, min {min(firsts):.0f} ms, "
-        f"max {max(firsts):.0f} ms"
-    )
+    what = f"a running rollout of {clusters:,} clusters"
+    found = [
+        Figure(
+            BENCH,
+            f"{what}: navigation → every tile on the page (median of {loads})",
+            statistics.median(firsts),
+            "ms",
+            note=f"min {min(firsts):.0f} ms, max {max(firsts):.0f} ms",
+        )
+    ]
     for name, took, size in api:
-        print(f"  last load's GET /api/ui/api{name}: {float(took):.0f} ms, {int(size):,} bytes")  # type: ignore[arg-type]
-    print(
-        f"a refresh that moves 10% of the tiles on, applied in place: {float(refresh_ms):.0f} ms "
-        "from its answer to the next frame"
+        found.append(
+            Figure(
+                BENCH,
+                f"{what}: GET /api/ui/api{str(name).split('?')[0].replace(ROLLOUT, '{id}')}",
+                float(took),  # type: ignore[arg-type]
+                "ms",
+                note=f"{int(size):,} bytes",  # type: ignore[call-overload]
+            )
+        )
+    found.append(
+        Figure(
+            BENCH,
+            f"{what}: a refresh moving 10% of the tiles, answer → next frame",
+            float(refresh_ms),
+            "ms",
+        )
     )
-    return 0
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    full = SIZES[Size.FULL]
+    parser.add_argument("--clusters", type=int, default=full["clusters"])
+    parser.add_argument("--sites", type=int, default=full["sites"])
+    parser.add_argument("--loads", type=int, default=full["loads"])
+    args = parser.parse_args()
+    show("custom", measure(args.clusters, args.sites, args.loads))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

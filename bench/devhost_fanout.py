@@ -1,6 +1,6 @@
-"""Measure devhost's durable engine on fan-out workloads (prints figures; asserts nothing).
+"""Measure devhost's durable engine on fan-out workloads (reports figures; asserts nothing).
 
-    .venv/bin/python bench/devhost_fanout.py [--activities 1000] [--batch 100]
+    .venv/bin/python -m bench.devhost_fanout [--activities 1000] [--batch 100]
         [--orchestrations 100] [--per-orchestration 10]
 
 Scenario 1: one orchestration fans out `--activities` no-op activities in batches of `--batch`.
@@ -15,24 +15,23 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
+from bench.figures import Figure, Size, show
+from bench.stack import ROOT, peak_rss_mb
 from devhost.testing import DevHost
 
-APP = Path(__file__).resolve().parent.parent / "tests" / "apps" / "fanout_bench"
+BENCH = "devhost_fanout"
+APP = ROOT / "tests" / "apps" / "fanout_bench"
 API = "/runtime/webhooks/durabletask"
+SIZES = {
+    Size.FULL: {"activities": 1000, "batch": 100, "orchestrations": 100, "per_orchestration": 10},
+    Size.SMOKE: {"activities": 40, "batch": 10, "orchestrations": 4, "per_orchestration": 5},
+}
 
 
 def engine_stats(host: DevHost) -> dict[str, int]:
     return dict(host.request("GET", "/admin/host/status")[1]["durable"])
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def start(host: DevHost, instance_id: str, spec: dict[str, int]) -> None:
@@ -65,36 +64,57 @@ def run(host: DevHost, name: str, specs: dict[str, dict[str, int]]) -> dict[str,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--activities", type=int, default=1000)
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--orchestrations", type=int, default=100)
-    parser.add_argument("--per-orchestration", type=int, default=10)
-    args = parser.parse_args()
-    rows = []
+def figures(size: Size = Size.FULL) -> list[Figure]:
+    return measure(**SIZES[size])
+
+
+def measure(
+    activities: int, batch: int, orchestrations: int, per_orchestration: int
+) -> list[Figure]:
+    """Both scenarios on one devhost: activities per second (episodes and history events in
+    the note), then the process's peak memory."""
     with (
         tempfile.TemporaryDirectory(prefix="devhost-bench-") as state,
         DevHost(APP, state_dir=state) as host,
     ):
-        rows.append(run(host, "1 x fan-out", {"one": {"n": args.activities, "batch": args.batch}}))
+        rows = [
+            run(
+                host,
+                f"1 orchestration x {activities:,} activities",
+                {"one": {"n": activities, "batch": batch}},
+            )
+        ]
         many = {
-            f"many-{i}": {"n": args.per_orchestration, "batch": args.per_orchestration}
-            for i in range(args.orchestrations)
+            f"many-{i}": {"n": per_orchestration, "batch": per_orchestration}
+            for i in range(orchestrations)
         }
-        rows.append(run(host, f"{args.orchestrations} x {args.per_orchestration}", many))
+        rows.append(run(host, f"{orchestrations} orchestrations x {per_orchestration}", many))
         assert host.pid is not None
         peak = peak_rss_mb(host.pid)
-    print(
-        f"{'scenario':<14} {'activities':>10} {'seconds':>8} {'act/s':>8} {'episodes':>9} "
-        f"{'history':>8}"
-    )
-    for r in rows:
-        print(
-            f"{r['scenario']:<14} {r['activities']:>10} {r['seconds']:>8.2f} "
-            f"{r['activities_per_s']:>8.0f} {r['episodes']:>9} {r['history_events']:>8}"
+    found = [
+        Figure(
+            BENCH,
+            f"{r['scenario']}: activities per second",
+            r["activities_per_s"],
+            "/s",
+            note=f"{r['episodes']} episodes, {r['history_events']} history events",
         )
-    print(f"devhost peak memory (VmHWM): {peak:.0f} MB")
+        for r in rows
+    ]
+    found.append(Figure(BENCH, "devhost peak memory (VmHWM)", peak, "MB"))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    full = SIZES[Size.FULL]
+    parser.add_argument("--activities", type=int, default=full["activities"])
+    parser.add_argument("--batch", type=int, default=full["batch"])
+    parser.add_argument("--orchestrations", type=int, default=full["orchestrations"])
+    parser.add_argument("--per-orchestration", type=int, default=full["per_orchestration"])
+    args = parser.parse_args()
+    found = measure(args.activities, args.batch, args.orchestrations, args.per_orchestration)
+    show("custom", found)
 
 
 if __name__ == "__main__":

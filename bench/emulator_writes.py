@@ -1,11 +1,11 @@
 """Sustained ARM write handling on the 5,000-cluster scenario, then Resource Graph over the result.
 
-PUTs one fluxConfiguration per cluster with a fixed number of requests in flight, and prints
+PUTs one fluxConfiguration per cluster with a fixed number of requests in flight, and reports
 writes per second, latency percentiles, the status codes seen, how long Flux took until
 Resource Graph reported every online cluster Compliant, and the compliance query time with
 5,000 configurations. It asserts nothing.
 
-Run: .venv/bin/python bench/emulator_writes.py [--concurrency 32] [--clusters 5000]
+Run: .venv/bin/python -m bench.emulator_writes [--concurrency 32] [--clusters 5000]
 """
 
 from __future__ import annotations
@@ -15,15 +15,23 @@ import asyncio
 import json
 import ssl
 import statistics
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from emulator_process import ROOT, emulator_process
 
+from bench.figures import Figure, Size, show
+from bench.stack import FLEET_5000, emulator_process, fleet_5000, scenario_file
 from emulator.scenario import load_scenario
+
+BENCH = "emulator_writes"
+SIZES = {
+    Size.FULL: {"scale": 1.0, "concurrency": 32, "timeout": 60.0},
+    Size.SMOKE: {"scale": 0.02, "concurrency": 8, "timeout": 30.0},
+}
 
 HEADERS = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
 BODY = {
@@ -91,7 +99,20 @@ async def graph(session: aiohttp.ClientSession, endpoint: str, text: str) -> tup
     return (time.perf_counter() - start) * 1000, body
 
 
-async def run(args: argparse.Namespace) -> None:
+def figures(size: Size = Size.FULL) -> list[Figure]:
+    config = SIZES[size]
+    with tempfile.TemporaryDirectory(prefix="arcwave-bench-writes-") as tmp:
+        path = scenario_file(fleet_5000(config["scale"]), Path(tmp))
+        options = argparse.Namespace(
+            scenario=path,
+            clusters=100_000,
+            concurrency=int(config["concurrency"]),
+            timeout=config["timeout"],
+        )
+        return asyncio.run(run(options))
+
+
+async def run(args: argparse.Namespace) -> list[Figure]:
     scenario = load_scenario(args.scenario)
     clusters = scenario.expand_clusters()[: args.clusters]
     offline = set(scenario.faults.offline)
@@ -110,41 +131,61 @@ async def run(args: argparse.Namespace) -> None:
                 session, running.endpoint, paths, args.concurrency
             )
             written = time.perf_counter()
-            print(f"writes: {len(paths)} PUTs, {args.concurrency} in flight, {elapsed:.2f}s")
-            print(f"  throughput       {len(paths) / elapsed:8.1f} writes/s")
-            print(
-                f"  latency ms       p50 {statistics.median(latencies):.1f}  "
-                f"p95 {percentile(latencies, 0.95):.1f}  max {max(latencies):.1f}"
-            )
-            print(f"  statuses         {dict(statuses)}")
             compliant = 0
             while compliant < online and time.perf_counter() - written < args.timeout:
                 _, body = await graph(session, running.endpoint, COMPLIANCE_QUERY)
                 compliant = body["data"][0]["Count"]
                 await asyncio.sleep(0.25)
-            print(
-                f"reconcile: {compliant}/{online} online clusters Compliant "
-                f"{time.perf_counter() - written:.1f}s after the last write"
-            )
+            reconciled = time.perf_counter() - written
             text = (
                 "kubernetesconfigurationresources | project id, name, "
                 "complianceState = tostring(properties.complianceState), "
                 "syncedCommit = tostring(properties.sourceSyncedCommitId)"
             )
             samples = [(await graph(session, running.endpoint, text))[0] for _ in range(10)]
-            print(
-                f"resource graph: compliance of {len(paths)} configs (first 1000 rows) "
-                f"median {statistics.median(samples):.1f} ms, max {max(samples):.1f} ms"
-            )
+    n = len(paths)
+    refused = sum(count for status, count in statuses.items() if status not in (200, 201))
+    return [
+        Figure(
+            BENCH,
+            f"{n:,} PUTs, {args.concurrency} in flight: throughput",
+            n / elapsed,
+            "writes/s",
+            note=f"statuses {dict(statuses)}",
+        ),
+        Figure(
+            BENCH,
+            f"{n:,} PUTs: latency p95",
+            percentile(latencies, 0.95),
+            "ms",
+            note=f"p50 {statistics.median(latencies):.1f} ms, max {max(latencies):.1f} ms",
+        ),
+        Figure(BENCH, f"{n:,} PUTs: answers other than 200/201", float(refused)),
+        Figure(
+            BENCH,
+            f"{n:,} PUTs: last write → every online cluster Compliant in Resource Graph",
+            reconciled,
+            "s",
+            note=f"{compliant}/{online} Compliant",
+        ),
+        Figure(
+            BENCH,
+            f"Resource Graph: compliance of {n:,} configurations, first 1,000 rows (median)",
+            statistics.median(samples),
+            "ms",
+            note=f"max {max(samples):.1f} ms",
+        ),
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "fleet-5000.yaml")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    full = SIZES[Size.FULL]
+    parser.add_argument("--scenario", type=Path, default=FLEET_5000)
     parser.add_argument("--clusters", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--timeout", type=float, default=60.0)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--concurrency", type=int, default=full["concurrency"])
+    parser.add_argument("--timeout", type=float, default=full["timeout"])
+    show("custom", asyncio.run(run(parser.parse_args())))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Measure the ETA simulator on large fleets (prints figures; asserts nothing).
+"""Measure the ETA simulator on large fleets (reports figures; asserts nothing).
 
-    .venv/bin/python bench/eta_simulate.py [--clusters 5000] [--subscriptions 3] [--runs 5]
+    .venv/bin/python -m bench.eta_simulate [--clusters 5000] [--subscriptions 3] [--runs 5]
 
 The plan preview and every read of a running rollout (`GET /api/rollouts/{id}`, which the
 dashboard asks every 2 s) simulate the whole remaining rollout, so its cost matters. Three
@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.figures import Figure, Size, show
+from shared.eta import ClusterInput, WaveInput, simulate
+from shared.eta_model import ReconcileEta, ReconcileSource
+from shared.forecast import DEFAULT_BUDGET
+from shared.trackspec.windows import MaintenanceWindow
 
-from shared.eta import ClusterInput, WaveInput, WriteBudget, simulate  # noqa: E402
-from shared.eta_model import ReconcileEta, ReconcileSource  # noqa: E402
-from shared.trackspec.windows import MaintenanceWindow  # noqa: E402
+BENCH = "eta_simulate"
+SIZES = {
+    Size.FULL: {"clusters": 5000, "subscriptions": 3, "runs": 5},
+    Size.SMOKE: {"clusters": 200, "subscriptions": 3, "runs": 1},
+}
 
 AS_OF = datetime(2026, 1, 5, 12, tzinfo=UTC)
 RECONCILE = ReconcileEta(duration=timedelta(minutes=2), source=ReconcileSource.DEFAULT)
@@ -55,25 +58,40 @@ def shapes(clusters: int, subscriptions: int) -> dict[str, WaveInput]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clusters", type=int, default=5000)
-    parser.add_argument("--subscriptions", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    budget = WriteBudget(burst=100, per_second=10)
-    print(f"{args.clusters} clusters, {args.subscriptions} subscriptions, {args.runs} runs each")
-    for name, wave in shapes(args.clusters, args.subscriptions).items():
+def figures(size: Size = Size.FULL) -> list[Figure]:
+    return measure(**SIZES[size])
+
+
+def measure(clusters: int, subscriptions: int, runs: int) -> list[Figure]:
+    """The median time to simulate each shape, with the gateway's default write budget."""
+    found = []
+    for name, wave in shapes(clusters, subscriptions).items():
         took = []
-        for _ in range(args.runs):
+        for _ in range(runs):
             started = time.perf_counter()
-            eta = simulate([wave], budget, AS_OF)
+            eta = simulate([wave], DEFAULT_BUDGET, AS_OF)
             took.append(time.perf_counter() - started)
         batches = len(eta.waves[0].batches)
-        print(
-            f"  {name}: median {statistics.median(took) * 1000:.0f} ms, "
-            f"{batches} batches, finishes {eta.finish:%Y-%m-%d %H:%M} UTC"
+        found.append(
+            Figure(
+                BENCH,
+                f"ETA of {clusters:,} clusters over {subscriptions} subs, {name} (median)",
+                statistics.median(took) * 1000,
+                "ms",
+                note=f"{batches} batch{'' if batches == 1 else 'es'}, "
+                f"finishes {eta.finish:%Y-%m-%d %H:%M} UTC",
+            )
         )
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters", type=int, default=SIZES[Size.FULL]["clusters"])
+    parser.add_argument("--subscriptions", type=int, default=SIZES[Size.FULL]["subscriptions"])
+    parser.add_argument("--runs", type=int, default=SIZES[Size.FULL]["runs"])
+    args = parser.parse_args()
+    show("custom", measure(args.clusters, args.subscriptions, args.runs))
 
 
 if __name__ == "__main__":

@@ -8,23 +8,27 @@ Reports (it asserts nothing):
   per-user quota (15 queries per 5 s, as Azure's documented example), and how many 429s the
   gateway drew (target: none, because it paces on the quota headers);
 * writes: sustained apply throughput with the emulator enforcing ARM's write bucket
-  (200 burst, 10/s) and the gateway's own bucket at its defaults (10/s, burst 100); the
-  share of the allowed rate reached after the burst, and the share of 429s.
+  (200 burst, 10/s) and the gateway's own bucket at its defaults (ARM's: 10/s, burst 200,
+  following ARM's remaining-writes count); the share of the allowed rate reached after the
+  burst (target ≥ 95%), and the 429s (target: none).
 
-Run: .venv/bin/python bench/fleet_gateway.py [--writes 400]
+Run: .venv/bin/python -m bench.fleet_gateway [--writes 400]
 """
 
 import argparse
+import copy
 import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Sized
 from pathlib import Path
+from typing import Any
 
 import requests
-import yaml
-from emulator_process import ROOT, emulator_process
 
+from bench.figures import Figure, Size, at_least, at_most, show
+from bench.stack import emulator_process, fleet_5000, scenario_file
 from shared.adapters import fleet as fleet_module
 from shared.adapters.fleet import FleetGateway
 from shared.desired import desired_configuration
@@ -32,34 +36,39 @@ from shared.errors import ArcwaveError, Throttled
 from shared.settings import CredentialKind, Settings, StoreSettings
 from shared.trackspec import FleetSelection, validate_track_spec
 
+BENCH = "fleet_gateway"
 SUB = "00000000-0000-0000-0000-000000000001"
 HEAD = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
 ARM_WRITES_PER_SECOND = 10
+SUSTAINED_TARGET = 95.0
+SIZES = {
+    Size.FULL: {"scale": 1.0, "rounds": 5, "writes": 400, "bucket": 200},
+    Size.SMOKE: {"scale": 0.04, "rounds": 1, "writes": 30, "bucket": 10},
+}
 
 
-def gateway(endpoint: str, cert: Path, tmp: Path) -> FleetGateway:
+def gateway(endpoint: str, cert: Path, tmp: Path, **values: Any) -> FleetGateway:
     return FleetGateway(
         Settings(
             arm_endpoint=endpoint,
             arm_ca_bundle=cert,
             credential=CredentialKind.EMULATOR,
             store=StoreSettings(kind="sqlite", sqlite_path=tmp / "unused.db"),
+            **values,
         )
     )
 
 
-def timed(label: str, rounds: int, work: "object") -> None:
+def timed(label: str, rounds: int, work: Callable[[], Sized]) -> Figure:
+    """The median of `rounds` runs of `work`, in ms."""
     samples = []
-    result = None
+    rows = 0
     for _ in range(rounds):
         start = time.perf_counter()
-        result = work()  # type: ignore[operator]
+        rows = len(work())
         samples.append(time.perf_counter() - start)
-    size = len(result) if hasattr(result, "__len__") else result
-    print(
-        f"{label:<44} {size!s:>6} rows  median {statistics.median(samples) * 1000:8.1f} ms"
-        f"  min {min(samples) * 1000:8.1f} ms"
-    )
+    note = f"{rows:,} rows, min {min(samples) * 1000:.1f} ms"
+    return Figure(BENCH, f"{label} (median)", statistics.median(samples) * 1000, "ms", note=note)
 
 
 def spec() -> object:
@@ -74,26 +83,34 @@ def spec() -> object:
     )
 
 
-def reads(tmp: Path) -> None:
-    with emulator_process(ROOT / "scenarios/fleet-5000.yaml") as running:
+def reads(tmp: Path, scenario: dict[str, Any], rounds: int) -> list[Figure]:
+    with emulator_process(scenario_file(scenario, tmp, "reads.yaml")) as running:
         fleet = gateway(running.endpoint, running.cert_path, tmp)
         everything = FleetSelection(subscriptions=[SUB])
-        timed("discovery, 5,000 clusters", 5, lambda: fleet.discover(everything))
+        clusters = fleet.discover(everything)
         broad = FleetSelection(subscriptions=[SUB], tags={"ring": "broad"})
-        timed("discovery, tag ring=broad (4,500)", 5, lambda: fleet.discover(broad))
-        wave = [c.id for c in fleet.discover(everything) if c.tags.get("ring") == "broad"][:1000]
-        timed("bulk health, 1,000-cluster wave", 5, lambda: fleet.observe(HEAD, "bench", wave))
+        wave = [c.id for c in clusters if c.tags.get("ring") == "broad"][:1000]
+        return [
+            timed(
+                f"discovery, {len(clusters):,} clusters", rounds, lambda: fleet.discover(everything)
+            ),
+            timed("discovery, tag selection ring=broad", rounds, lambda: fleet.discover(broad)),
+            timed(
+                f"bulk health, a {len(wave):,}-cluster wave",
+                rounds,
+                lambda: fleet.observe(HEAD, "bench", wave),
+            ),
+        ]
 
 
-def paced(tmp: Path) -> None:
-    scenario = yaml.safe_load((ROOT / "scenarios/fleet-5000.yaml").read_text())
+def paced(tmp: Path, scenario: dict[str, Any]) -> list[Figure]:
+    scenario = copy.deepcopy(scenario)
     scenario["faults"]["throttle"] = {
         "resourceGraph": {"queries": 15, "windowSeconds": 5},
         "reads": {"bucket": 250, "refillPerSecond": 25},
         "writes": {"bucket": 200, "refillPerSecond": ARM_WRITES_PER_SECOND},
     }
-    path = tmp / "quota.yaml"
-    path.write_text(yaml.safe_dump(scenario))
+    path = scenario_file(scenario, tmp, "quota.yaml")
     throttled = 0
     original = fleet_module.map_arm_error
 
@@ -115,24 +132,35 @@ def paced(tmp: Path) -> None:
     finally:
         fleet_module.map_arm_error = original
     queries = 2 * -(-len(everything) // 200)
-    print(
-        f"paced observe, {len(health)} clusters: {queries} queries in {elapsed:.1f}s under "
-        f"15 per 5 s; 429s drawn: {throttled}"
-    )
+    return [
+        Figure(
+            BENCH,
+            f"paced observe of {len(health):,} clusters under 15 queries per 5 s",
+            elapsed,
+            "s",
+            note=f"{queries} queries",
+        ),
+        Figure(BENCH, "paced observe: Resource Graph 429s drawn", float(throttled), "", at_most(0)),
+    ]
 
 
-def writes(tmp: Path, count: int) -> None:
-    scenario = yaml.safe_load((ROOT / "scenarios/fleet-5000.yaml").read_text())
+def writes(tmp: Path, scenario: dict[str, Any], count: int, bucket: int) -> list[Figure]:
+    """`count` writes in batches of 50, ARM's bucket (and the gateway's) `bucket` at once,
+    then 10/s."""
+    scenario = copy.deepcopy(scenario)
     scenario["faults"]["throttle"] = {
-        "writes": {"bucket": 200, "refillPerSecond": ARM_WRITES_PER_SECOND},
+        "writes": {"bucket": bucket, "refillPerSecond": ARM_WRITES_PER_SECOND},
         "reads": {"bucket": 250, "refillPerSecond": 25},
     }
     scenario["arm"]["operationSeconds"] = 0.01
-    path = tmp / "throttled.yaml"
-    path.write_text(yaml.safe_dump(scenario))
-    with emulator_process(path) as running:
-        fleet = gateway(running.endpoint, running.cert_path, tmp)
-        burst = fleet._buckets[SUB].burst  # the gateway's own head start
+    with emulator_process(scenario_file(scenario, tmp, "throttled.yaml")) as running:
+        fleet = gateway(
+            running.endpoint,
+            running.cert_path,
+            tmp,
+            arm_write_burst=bucket,
+            arm_writes_per_second=ARM_WRITES_PER_SECOND,
+        )
         ids = [
             f"/subscriptions/{SUB}/resourceGroups/rg-fleet/providers/"
             f"Microsoft.Kubernetes/connectedClusters/store-{i:04d}"
@@ -149,24 +177,43 @@ def writes(tmp: Path, count: int) -> None:
         ).json()
     statuses = Counter(w["status"] for w in log)
     # The gateway spends its burst at once, then writes at its refill rate.
-    sustained = (count - burst) / elapsed
-    throttled = statuses.get(429, 0) / max(sum(statuses.values()), 1)
-    print(f"writes: {count} applied in {elapsed:.1f}s; statuses {dict(statuses)}")
-    print(
-        f"sustained after the burst: {sustained:.2f} writes/s = "
-        f"{sustained / ARM_WRITES_PER_SECOND:.1%} of ARM's {ARM_WRITES_PER_SECOND}/s; "
-        f"429s: {throttled:.2%}"
+    sustained = (count - bucket) / elapsed
+    return [
+        Figure(
+            BENCH,
+            f"{count:,} writes under ARM's bucket: sustained after the burst",
+            100 * sustained / ARM_WRITES_PER_SECOND,
+            f"% of {ARM_WRITES_PER_SECOND}/s",
+            at_least(SUSTAINED_TARGET),
+            f"{sustained:.2f} writes/s, {count:,} in {elapsed:.1f} s",
+        ),
+        Figure(BENCH, f"{count:,} writes: write 429s", float(statuses.get(429, 0)), "", at_most(0)),
+    ]
+
+
+def figures(size: Size = Size.FULL) -> list[Figure]:
+    config = SIZES[size]
+    return measure(
+        config["scale"], int(config["rounds"]), int(config["writes"]), int(config["bucket"])
     )
+
+
+def measure(scale: float, rounds: int, count: int, bucket: int) -> list[Figure]:
+    scenario = fleet_5000(scale)
+    with tempfile.TemporaryDirectory(prefix="arcwave-bench-gateway-") as tmp:
+        folder = Path(tmp)
+        return [
+            *reads(folder, scenario, rounds),
+            *paced(folder, scenario),
+            *writes(folder, scenario, count, bucket),
+        ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writes", type=int, default=400, help="writes for the throughput run")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        reads(Path(tmp))
-        paced(Path(tmp))
-        writes(Path(tmp), args.writes)
+    show("custom", measure(1.0, int(SIZES[Size.FULL]["rounds"]), args.writes, 200))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """What hostile input costs a running app: answer time and size, measured from outside.
 
 Starts the emulator and devhost serving the app on SQLite, then sends each hostile request
-`--repeat` times and prints, per case, the status, the answer's size and the answer time
-(median, 95th percentile, worst). The cases: the YAML alias bomb, lists nested 10,000 deep
-(JSON and YAML), a body over the track spec's cap, a spec over the store's 2 MB document
-limit, and a PUT and a signed webhook while another process holds the store's write lock. It
+`--repeat` times and reports, per case, the answer time's 95th percentile (the status, the
+answer's size, the median and the worst in the note). The cases: the YAML alias bomb, lists
+nested 10,000 deep (JSON and YAML), a body over the track spec's cap, a spec over the store's
+2 MB document limit, and a PUT and a signed webhook while another process holds the store's
+write lock. It
 asserts nothing (tests/e2e/test_api.py checks the answers; docs/reliability.md has the
 figures).
 
-Run: .venv/bin/python bench/hostile_input.py [--repeat 50]
+Run: .venv/bin/python -m bench.hostile_input [--repeat 50]
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import hmac
 import json
 import sqlite3
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,10 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from emulator_process import ROOT, emulator_process
 
-from devhost.testing import DevHost
+from bench.figures import Figure, Size, show
+from bench.stack import ROOT, Stack, local_stack
 
+BENCH = "hostile_input"
+SIZES = {Size.FULL: 50, Size.SMOKE: 1}
+"""How many times each request is sent (a tenth of it for the 2 MB case, 5 or fewer for the
+locked store)."""
 SCENARIO = ROOT / "scenarios" / "demo.yaml"
 SECRET = "bench-webhook-secret"
 TRACK = yaml.safe_load((ROOT / "scenarios" / "demo" / "track.yaml").read_text())
@@ -83,7 +87,7 @@ def write_lock(db: Path) -> Iterator[None]:
         holder.close()
 
 
-def measure(send: Callable[[], tuple[int, dict[str, str], bytes]], repeat: int) -> dict[str, Any]:
+def timed(send: Callable[[], tuple[int, dict[str, str], bytes]], repeat: int) -> dict[str, Any]:
     times, statuses, sizes = [], set(), set()
     for _ in range(repeat):
         started = time.perf_counter()
@@ -101,27 +105,17 @@ def measure(send: Callable[[], tuple[int, dict[str, str], bytes]], repeat: int) 
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=50)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="arcwave-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        db = tmp / "arcwave.db"
-        with emulator_process(SCENARIO) as emulator:
-            env = {
-                "ARCWAVE_TASK_HUB": "bench",
-                "ARCWAVE_STORE": f"sqlite:///{db}",
-                "ARCWAVE_ARM_ENDPOINT": emulator.endpoint,
-                "ARCWAVE_ARM_CA_BUNDLE": str(emulator.cert_path),
-                "ARCWAVE_CREDENTIAL": "emulator",
-                "ARCWAVE_WEBHOOK_SECRET": SECRET,
-            }
-            with DevHost(ROOT, state_dir=tmp / "devhost", env=env) as host:
-                run(host, db, args.repeat)
+def figures(size: Size = Size.FULL) -> list[Figure]:
+    return measure(SIZES[size])
 
 
-def run(host: DevHost, db: Path, repeat: int) -> None:
+def measure(repeat: int) -> list[Figure]:
+    with local_stack(SCENARIO, env={"ARCWAVE_WEBHOOK_SECRET": SECRET}) as stack:
+        return run(stack, repeat)
+
+
+def run(stack: Stack, repeat: int) -> list[Figure]:
+    host, db = stack.host, stack.store_path
     key = {"x-functions-key": host.function_key}
     track = f"/api/tracks/{TRACK['name']}"
     yaml_type = {**key, "Content-Type": "application/yaml"}
@@ -157,33 +151,49 @@ def run(host: DevHost, db: Path, repeat: int) -> None:
             max(1, repeat // 10),
         ),
     ]
-    rows = [(name, measure(send, n)) for name, send, n in cases]
+    locked = min(5, repeat)
+    rows = [(name, timed(send, n)) for name, send, n in cases]
     with write_lock(db):
         rows.append(
             (
                 "PUT track, store write-locked",
-                measure(
+                timed(
                     lambda: host.raw(
                         "PUT", track, data=json.dumps(TRACK).encode(), headers=json_type
                     ),
-                    5,
+                    locked,
                 ),
             )
         )
         rows.append(
             (
                 "signed webhook, store write-locked",
-                measure(
-                    lambda: host.raw("POST", "/api/hooks/github", data=body, headers=signed), 5
+                timed(
+                    lambda: host.raw("POST", "/api/hooks/github", data=body, headers=signed),
+                    locked,
                 ),
             )
         )
-    print(f"{'case':44} {'status':>7} {'bytes':>7} {'median':>9} {'p95':>9} {'worst':>9}")
-    for name, row in rows:
-        print(
-            f"{name:44} {row['status']:>7} {row['bytes']:>7} {row['median_ms']:>7.1f}ms "
-            f"{row['p95_ms']:>7.1f}ms {row['worst_ms']:>7.1f}ms"
+    return [
+        Figure(
+            BENCH,
+            f"{name}: answer time p95",
+            row["p95_ms"],
+            "ms",
+            note=(
+                f"{row['status']}, {row['bytes']} B, median {row['median_ms']:.1f} ms, "
+                f"worst {row['worst_ms']:.1f} ms"
+            ),
         )
+        for name, row in rows
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=SIZES[Size.FULL])
+    args = parser.parse_args()
+    show("custom", measure(args.repeat))
 
 
 if __name__ == "__main__":

@@ -7,15 +7,33 @@ subscription) pauses the bucket for its `Retry-After`. A write with a deadline (
 its cluster's maintenance windows) that is past once its token comes is not sent, and the token
 goes back (`take_turn`).
 
+The bucket starts full, as ARM's does when nothing better is known, and follows what ARM says
+is left: every answer to a write carries `x-ms-ratelimit-remaining-subscription-writes`
+(`-deletes` for a DELETE), and a count lower than the bucket's own lowers it (`learn`), so a
+second writer draining the same subscription slows arcwave down before ARM answers 429.
+
 The clock and sleep are injectable so tests run without waiting. One process shares one bucket
-per subscription (`BucketRegistry`); several processes each keep their own, so the budget
-should be split between them (documented in docs/operations.md).
+per subscription and operation type (`BucketRegistry`); several processes each keep their own
+and learn the others' writes from ARM's answers (docs/fleet.md).
 """
 
+import math
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
+
+
+class Ticket(NamedTuple):
+    """Which token a write took: the bucket's count of tokens handed out once it had it, when
+    (the bucket's clock), how many tokens it left and whether the bucket was full before it.
+    `learn` reads ARM's answer against it."""
+
+    number: int
+    at: float
+    left: float
+    first: bool
 
 
 class TokenBucket:
@@ -38,18 +56,25 @@ class TokenBucket:
         self._tokens = float(burst)
         self._updated = clock()
         self._paused_until = 0.0
+        self._handed = 0
         self._lock = threading.Lock()
 
     def take(self) -> float:
         """Take one token, waiting as long as needed; return the seconds waited."""
+        return self.take_ticket()[0]
+
+    def take_ticket(self) -> tuple[float, Ticket]:
+        """Take one token, waiting as long as needed: the seconds waited and its ticket."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
                 self._refill(now)
                 if now >= self._paused_until and self._tokens >= 1:
+                    first = self._tokens >= self.burst
                     self._tokens -= 1
-                    return waited
+                    self._handed += 1
+                    return waited, Ticket(self._handed, now, self._tokens, first)
                 delay = max(self._paused_until - now, (1 - self._tokens) / self.rate, 0.001)
             self._sleep(delay)
             waited += delay
@@ -60,6 +85,37 @@ class TokenBucket:
         with self._lock:
             self._refill(self._clock())
             self._tokens = min(float(self.burst), self._tokens + 1)
+
+    def learn(self, remaining: int, ticket: Ticket) -> None:
+        """ARM answered the write that took `ticket` with `remaining` whole tokens left in its
+        own bucket. The bucket then held more than ARM only if it had more *whole* tokens
+        left than that: what arcwave may still send is at most `remaining` plus the fraction
+        of a token the bucket had then (ARM's own fraction is rounded away), plus what ARM
+        refilled since the token was taken, minus the tokens handed out after it (writes ARM
+        may not have counted yet). Above that, the bucket is lowered to it (below zero when
+        writes already sent overdraw ARM's bucket: the next token then waits until they are
+        covered). A higher count never raises it: answers come back out of order, and another
+        writer may have spent the difference since. A lone writer's bucket never holds more
+        than ARM's, so its answers change nothing.
+
+        One exception to the refill: a write that took the first token of a full bucket
+        started the bucket's refill at once, but ARM's only when ARM admitted it, a round
+        trip (a new connection's, often) later. Its answer counts no refill since the take,
+        which moves the bucket's refill back in line with ARM's; else the bucket would hand
+        out each token that much before ARM has it, and the first writes past the burst
+        would draw 429s."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            refilled = 0.0 if ticket.first else max(now - ticket.at, 0.0) * self.rate
+            ceiling = (
+                max(remaining, 0)
+                + (ticket.left - math.floor(ticket.left))
+                + refilled
+                - (self._handed - ticket.number)
+            )
+            if self._tokens > ceiling:
+                self._tokens = max(ceiling, -float(self.burst))
 
     def pause(self, seconds: float) -> None:
         """Stop handing out tokens for `seconds` (ARM said Retry-After) and empty the bucket."""
@@ -83,20 +139,27 @@ class TokenBucket:
         self._updated = max(self._updated, now)
 
 
-def take_turn(
-    bucket: TokenBucket, deadline: datetime | None, now: Callable[[], datetime]
-) -> tuple[float, bool]:
+class Turn(NamedTuple):
+    """One attempt's turn: the seconds it waited, whether it may be sent, its token's ticket
+    (None when it holds no token)."""
+
+    waited: float
+    allowed: bool
+    ticket: Ticket | None
+
+
+def take_turn(bucket: TokenBucket, deadline: datetime | None, now: Callable[[], datetime]) -> Turn:
     """Take a token for one attempt of a write due by `deadline` (None: no deadline): the
     seconds waited, and whether the attempt may be sent. It may not once `now()` (a wall
     clock: deadlines are wall-clock times) has reached the deadline, before the wait for the
     token or after it; a token taken then is given back."""
     if deadline is not None and now() >= deadline:
-        return 0.0, False
-    waited = bucket.take()
+        return Turn(0.0, False, None)
+    waited, ticket = bucket.take_ticket()
     if deadline is not None and now() >= deadline:
         bucket.give_back()
-        return waited, False
-    return waited, True
+        return Turn(waited, False, None)
+    return Turn(waited, True, ticket)
 
 
 class BucketRegistry:

@@ -92,7 +92,8 @@ class Settings(BaseModel):
     arm_ca_bundle: Path | None = None
     credential: CredentialKind = CredentialKind.DEFAULT
     arm_writes_per_second: float = Field(default=10.0, gt=0)
-    arm_write_burst: int = Field(default=100, ge=1)
+    arm_write_burst: int = Field(default=200, ge=1)
+    """ARM's own burst: the bucket starts full and follows ARM's answers (`shared.ratelimit`)."""
     store: StoreSettings
     eventgrid_endpoint: str | None = None
     eventgrid_key: SecretStr | None = None
@@ -121,7 +122,7 @@ class Settings(BaseModel):
             arm_ca_bundle=read.existing_file("ARCWAVE_ARM_CA_BUNDLE"),
             credential=read.choice("ARCWAVE_CREDENTIAL", CredentialKind, CredentialKind.DEFAULT),
             arm_writes_per_second=read.number("ARCWAVE_ARM_WRITES_PER_SECOND", 10.0),
-            arm_write_burst=int(read.number("ARCWAVE_ARM_WRITE_BURST", 100, whole=True)),
+            arm_write_burst=int(read.number("ARCWAVE_ARM_WRITE_BURST", 200, whole=True)),
             store=_store(read),
             eventgrid_endpoint=read.url("ARCWAVE_EVENTGRID_ENDPOINT", None),
             eventgrid_key=read.secret("ARCWAVE_EVENTGRID_KEY"),

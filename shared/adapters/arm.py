@@ -95,6 +95,26 @@ def client_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+REMAINING_WRITES = "x-ms-ratelimit-remaining-subscription-writes"
+REMAINING_DELETES = "x-ms-ratelimit-remaining-subscription-deletes"
+
+
+def remaining_header(method: str) -> str:
+    """The header in which ARM says how many requests of `method`'s kind the subscription has
+    left: deletes have their own bucket, every other write shares the writes bucket."""
+    return REMAINING_DELETES if method.upper() == "DELETE" else REMAINING_WRITES
+
+
+def remaining_of(response: PipelineResponse[Any, Any], method: str) -> int | None:
+    """What an answer says is left of the subscription's bucket for `method` (None when it
+    does not say, or says something that is not a count)."""
+    value = response.http_response.headers.get(remaining_header(method))
+    try:
+        return int(str(value).strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
 def retry_after(error: HttpResponseError) -> float:
     """Seconds from a 429's Retry-After (or a sensible default)."""
     response: Any = error.response

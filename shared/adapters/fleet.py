@@ -8,9 +8,12 @@
 - read_configurations: clusters' configurations as ARM returns them: direct GETs for a few
   (authoritative right after a write; Resource Graph lags ARM), Resource Graph for many;
 - put / patch / remove: PUT a whole configuration, PATCH part of one (the pin), or DELETE
-  it, each write taking a token from its subscription's bucket first. A write may carry a
-  deadline (the close of the cluster's maintenance windows): once it has passed, before or
-  after the wait for a token or between retries, the write is not sent (`WindowClosed`).
+  it, each write taking a token from its subscription's bucket first (writes and deletes
+  have a bucket each, as in ARM), which then follows what ARM's answer says is left. A write
+  may carry a deadline (the close of the cluster's maintenance windows): once it has passed,
+  before or after the wait for a token or between retries, the write is not sent
+  (`WindowClosed`). Many writes go out in parallel, each subscription with its own workers
+  (`shared.adapters.fanout`).
 
 ARM calls go through azure-mgmt-kubernetesconfiguration-fluxconfigurations (api-version
 2025-04-01, which has OCI sources), Resource Graph through azure-mgmt-resourcegraph, whose
@@ -30,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azure.core.credentials import TokenCredential
+from azure.core.pipeline import PipelineResponse
 from azure.mgmt.kubernetesconfiguration.fluxconfigurations import (
     KubernetesConfigurationFluxConfigurationsMgmtClient as FluxClient,
 )
@@ -43,13 +47,22 @@ from shared.adapters.arm import (
     credential_for,
     error_kind,
     map_arm_error,
+    remaining_of,
 )
+from shared.adapters.fanout import per_group
 from shared.cluster import Cluster, Connectivity
 from shared.desired import cluster_id_of, configuration_id
 from shared.errors import NotFound, PermanentError, Throttled, TransientError
 from shared.health import FluxStatus, Health, assess
 from shared.planner import tag_mismatch
-from shared.ratelimit import BucketRegistry, QuotaPacer, TokenBucket, hms_seconds, take_turn
+from shared.ratelimit import (
+    BucketRegistry,
+    QuotaPacer,
+    Ticket,
+    TokenBucket,
+    hms_seconds,
+    take_turn,
+)
 from shared.revision import short_revision
 from shared.settings import Settings
 from shared.telemetry import arm_call, carried
@@ -70,6 +83,11 @@ WINDOW_CLOSED = "WindowClosed"
 """The error of a write not sent because its deadline (its window's close) had passed."""
 GET, FLUX, GRAPH = "GET", "fluxConfigurations", "resources"
 """How ARM calls are named on their spans and metrics (`shared.telemetry.arm_call`)."""
+DELETES = "deletes"
+"""The key suffix of a subscription's delete bucket (ARM counts deletes apart from writes)."""
+
+ResponseHook = Callable[[PipelineResponse[Any, Any]], None]
+"""Called by azure-core with every answer to a request (`raw_response_hook`)."""
 
 _CLUSTER_ID = re.compile(
     r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
@@ -267,9 +285,9 @@ class FleetGateway:
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to write fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
 
-        def send() -> None:
+        def send(hook: ResponseHook) -> None:
             self._configurations(ref).begin_create_or_update(
-                *ref.path, configuration_name, body, polling=False
+                *ref.path, configuration_name, body, polling=False, raw_response_hook=hook
             )
 
         wrote = f"wrote {_shown_pin(body)}"
@@ -288,9 +306,9 @@ class FleetGateway:
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to update fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
 
-        def send() -> None:
+        def send(hook: ResponseHook) -> None:
             self._configurations(ref).begin_update(
-                *ref.path, configuration_name, body, polling=False
+                *ref.path, configuration_name, body, polling=False, raw_response_hook=hook
             )
 
         moved = f"moved the pin to {_shown_pin(body)}"
@@ -306,9 +324,10 @@ class FleetGateway:
         max_workers: int = 16,
         deadlines: Mapping[str, datetime] | None = None,
     ) -> list[WriteOutcome]:
-        """PUT `body` to many clusters in parallel (PATCH it, with `patch`), in input order;
-        per-cluster outcomes. `deadlines`: cluster id → the time after which that cluster's
-        write is not sent (clusters it does not name have none)."""
+        """PUT `body` to many clusters in parallel (PATCH it, with `patch`): up to
+        `max_workers` at a time per subscription, the subscriptions side by side; per-cluster
+        outcomes, in input order. `deadlines`: cluster id → the time after which that
+        cluster's write is not sent (clusters it does not name have none)."""
         write = self.patch if patch else self.put
         due = deadlines or {}
         return self._many(
@@ -323,11 +342,7 @@ class FleetGateway:
         write: Callable[[str], WriteOutcome],
         max_workers: int,
     ) -> list[WriteOutcome]:
-        if not cluster_ids:
-            return []
-        workers = max(1, min(max_workers, len(cluster_ids)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arcwave-write") as pool:
-            return list(pool.map(carried(write), cluster_ids))
+        return per_group(cluster_ids, carried(write), _subscription_key, max_workers)
 
     def remove(
         self, cluster_id: str, configuration_name: str, *, deadline: datetime | None = None
@@ -337,8 +352,10 @@ class FleetGateway:
         ref = ClusterRef.parse(cluster_id)
         doing = f"failed to delete fluxConfiguration '{configuration_name}' on cluster '{ref.name}'"
 
-        def delete() -> None:
-            self._configurations(ref).begin_delete(*ref.path, configuration_name, polling=False)
+        def delete(hook: ResponseHook) -> None:
+            self._configurations(ref).begin_delete(
+                *ref.path, configuration_name, polling=False, raw_response_hook=hook
+            )
 
         return self._write(ref, "DELETE", configuration_name, doing, delete, "deleted", deadline)
 
@@ -348,17 +365,18 @@ class FleetGateway:
         method: str,
         name: str,
         doing: str,
-        send: Callable[[], None],
+        send: Callable[[ResponseHook], None],
         done: str,
         deadline: datetime | None,
     ) -> WriteOutcome:
-        bucket = self._buckets[ref.subscription_id]
+        key = f"{ref.subscription_id}/{DELETES}" if method == "DELETE" else ref.subscription_id
+        bucket = self._buckets[key]
         waited = 0.0
         uncertain = False  # an earlier attempt failed in a way that may have let it land
         for attempt in range(1, WRITE_ATTEMPTS + 1):
-            took, allowed = take_turn(bucket, deadline, self._now)
+            took, allowed, ticket = take_turn(bucket, deadline, self._now)
             waited += took
-            if not allowed:
+            if not allowed or ticket is None:
                 assert deadline is not None
                 refused = window_closed(ref.id, deadline, waited=waited, maybe_written=uncertain)
                 log.info("%s %s on %s: %s", method, name, ref.name, refused.message)
@@ -372,7 +390,7 @@ class FleetGateway:
                     attempt=attempt,
                     classify=call_outcome,
                 ):
-                    send()
+                    send(_learning(bucket, ticket, method))
             except Exception as error:
                 mapped = map_arm_error(error, doing)
                 if isinstance(mapped, Throttled):
@@ -454,6 +472,26 @@ class FleetGateway:
             )
             return list(response.data or []), response.skip_token
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _learning(bucket: TokenBucket, ticket: Ticket, method: str) -> ResponseHook:
+    """A hook that tells `bucket` what each answer to the write holding `ticket` says is left
+    of the subscription's ARM bucket (azure-core calls it for every answer, 429s and the
+    5xx it retries included)."""
+
+    def heard(response: PipelineResponse[Any, Any]) -> None:
+        left = remaining_of(response, method)
+        if left is not None:
+            bucket.learn(left, ticket)
+
+    return heard
+
+
+def _subscription_key(cluster_id: str) -> str:
+    """The subscription a cluster's writes are paced by ('' for an id that names none: its
+    write fails as such)."""
+    match = _CLUSTER_ID.fullmatch(cluster_id.rstrip("/"))
+    return match["sub"].lower() if match else ""
 
 
 def _shown_pin(body: dict[str, Any]) -> str:

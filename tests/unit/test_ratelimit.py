@@ -112,6 +112,143 @@ def test_refuses_nonsense_sizes() -> None:
         TokenBucket(0, 1)
 
 
+# -- following ARM's answers ---------------------------------------------------------------
+
+
+class ArmBucket:
+    """ARM's side: a bucket of `size` refilled at `rate`; an admitted write answers with the
+    whole tokens left (`x-ms-ratelimit-remaining-subscription-writes`), an empty one 429s."""
+
+    def __init__(self, clock: FakeClock, rate: float = 10, size: int = 200) -> None:
+        self.clock, self.rate, self.size = clock, rate, size
+        self.tokens, self.updated = float(size), clock.now
+        self.throttled = 0
+
+    def admit(self) -> int | None:
+        now = self.clock.now
+        self.tokens = min(self.size, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            self.throttled += 1
+            return None
+        self.tokens -= 1
+        return int(self.tokens)
+
+
+def write(limiter: TokenBucket, arm: ArmBucket, *, follow: bool = True) -> None:
+    """One write as the gateway makes it: a token, the request, the answer learned."""
+    _, ticket = limiter.take_ticket()
+    remaining = arm.admit()
+    if remaining is None:
+        limiter.pause(1.0)
+    elif follow:
+        limiter.learn(remaining, ticket)
+
+
+def test_a_lower_remaining_count_lowers_the_bucket() -> None:
+    limiter, _ = bucket(rate=10, burst=200)
+    _, ticket = limiter.take_ticket()
+    limiter.learn(50, ticket)
+    assert limiter.available == pytest.approx(50)
+
+
+def test_a_higher_remaining_count_never_raises_it() -> None:
+    limiter, _ = bucket(rate=10, burst=200)
+    for _ in range(150):
+        _, ticket = limiter.take_ticket()
+    limiter.learn(199, ticket)
+    assert limiter.available == pytest.approx(50)
+
+
+def test_tokens_taken_after_the_answered_write_count_against_what_arm_said() -> None:
+    limiter, _ = bucket(rate=10, burst=200)
+    _, first = limiter.take_ticket()
+    for _ in range(9):
+        limiter.take()  # sent after the first; ARM may not have counted them yet
+    limiter.learn(100, first)
+    assert limiter.available == pytest.approx(100 - 9)
+
+
+def test_what_arm_refilled_since_the_token_was_taken_counts_for_the_write() -> None:
+    limiter, clock = bucket(rate=10, burst=200)
+    limiter.take()
+    _, ticket = limiter.take_ticket()
+    clock.now += 2.0  # a slow answer: ARM refilled 20 tokens meanwhile
+    limiter.learn(50, ticket)
+    assert limiter.available == pytest.approx(50 + 20)
+
+
+def test_the_answer_to_a_full_buckets_first_write_moves_its_refill_in_line_with_arms() -> None:
+    limiter, clock = bucket(rate=10, burst=4)
+    _, first = limiter.take_ticket()  # the bucket was full: its refill starts now
+    for _ in range(3):
+        limiter.take()
+    # ARM admitted the first write a little later (a new connection), and its refill started
+    # only then: it says 3 were left after it, and the other 3 writes took them.
+    clock.now = 0.05
+    limiter.learn(3, first)
+    assert limiter.available == pytest.approx(0)
+    # The next token comes a refill after the answer, not 0.1 s after the first take.
+    assert limiter.take() == pytest.approx(0.1)
+    assert clock.now == pytest.approx(0.15)
+
+
+def test_writes_already_sent_beyond_what_arm_has_make_the_next_token_wait() -> None:
+    limiter, clock = bucket(rate=10, burst=200)
+    _, first = limiter.take_ticket()
+    for _ in range(5):
+        limiter.take()
+    limiter.learn(0, first)  # ARM had nothing left: the 5 sent after it overdraw it
+    assert limiter.available == pytest.approx(-5)
+    assert limiter.take() == pytest.approx(0.6)  # (1 - (-5)) / 10
+    assert clock.now == pytest.approx(0.6)
+
+
+def test_a_fraction_of_a_token_is_kept_when_arm_rounds_its_own_away() -> None:
+    limiter, clock = bucket(rate=10, burst=200)
+    for _ in range(200):
+        limiter.take()
+    clock.now += 0.25  # 2.5 tokens
+    _, ticket = limiter.take_ticket()  # 1.5 left
+    limiter.learn(1, ticket)  # ARM: 1.5 left too, shown as 1
+    assert limiter.available == pytest.approx(1.5)
+
+
+def test_answers_of_a_lone_writer_never_slow_it_down() -> None:
+    clock = FakeClock()
+    limiter = TokenBucket(10, 200, clock=clock, sleep=clock.sleep)
+    arm = ArmBucket(clock)
+    for _ in range(500):
+        write(limiter, arm)
+        clock.now += 0.013  # each answer takes a while: both buckets refill in fractions
+    # The burst, then ARM's 10/s: whole tokens counted, fractions never lost. Without the
+    # answers' latency the 500 writes would take (500 - 200) / 10 = 30 s; with it, the burst
+    # lasts longer (200 x 0.013 s, refilling 26 tokens meanwhile).
+    assert clock.now == pytest.approx((500 - 200 - 26) / 10 + 200 * 0.013, abs=0.05)
+    assert arm.throttled == 0
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_a_second_writer_draining_the_bucket_slows_arcwave_instead_of_drawing_429s(
+    follow: bool,
+) -> None:
+    clock = FakeClock()
+    limiter = TokenBucket(10, 200, clock=clock, sleep=clock.sleep)
+    arm = ArmBucket(clock)
+    for _ in range(20):
+        write(limiter, arm, follow=follow)
+    for _ in range(150):
+        assert arm.admit() is not None  # another writer on the same subscription
+    for _ in range(100):
+        write(limiter, arm, follow=follow)
+    if follow:
+        assert arm.throttled == 0
+        # ARM had 30 left: the rest came at its refill rate.
+        assert clock.now == pytest.approx((100 - 30) / 10, abs=0.2)
+    else:
+        assert arm.throttled > 0  # what the answers spare arcwave
+
+
 def pacer() -> tuple[QuotaPacer, FakeClock]:
     clock = FakeClock()
     return QuotaPacer(clock.sleep, clock=clock), clock

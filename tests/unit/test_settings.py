@@ -15,7 +15,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.arm_endpoint == "https://management.azure.com"
     assert settings.credential is CredentialKind.DEFAULT
     assert settings.arm_ca_bundle is None
-    assert (settings.arm_writes_per_second, settings.arm_write_burst) == (10.0, 100)
+    assert (settings.arm_writes_per_second, settings.arm_write_burst) == (10.0, 200)
     assert settings.store.kind == "sqlite"
     assert settings.store.sqlite_path == tmp_path / "arcwave.db"
     assert not settings.publishing

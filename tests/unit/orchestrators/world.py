@@ -259,7 +259,7 @@ class FakeFleet:
     def _refused(self, cluster_id_: str, deadline: datetime | None = None) -> WriteOutcome | None:
         """A write past its deadline (once its token came), or during an outage: not ok, as
         the gateway reports it (after its retries)."""
-        waited, allowed = take_turn(self.bucket, deadline, self.clock.utcnow)
+        waited, allowed, _ = take_turn(self.bucket, deadline, self.clock.utcnow)
         if not allowed:
             assert deadline is not None
             return window_closed(cluster_id_, deadline, waited=waited)
