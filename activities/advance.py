@@ -5,6 +5,8 @@
     unless the rollout is held or the wave's failure budget is spent:
         write the next pending clusters whose maintenance windows are open now, in order,
         into the free slots of the window
+    once nothing is left to write: say when to look again (`nextLookIn`, `shared.cadence`),
+        soon after the last write is expected to have reconciled
 
 A cluster bound by maintenance windows (`ClusterRecord.windows`, resolved at plan time) is
 written only while all of them are open, unless an operator overrode the rollout's windows;
@@ -36,6 +38,7 @@ from datetime import datetime
 
 import azure.durable_functions as df
 
+from activities.cadence import next_look
 from activities.observe import judge, merged
 from activities.windows import deadlines, gate_of, next_opening, note_first_write
 from activities.writer import ConfigurationWriter
@@ -147,6 +150,11 @@ def advance(rt: Runtime, ref: WaveRef) -> AdvanceResult:
     if outside:
         result["outsideWindows"] = len(outside)
         result["nextOpening"] = next_opening(gate, outside)
+    if spent or not pending_left:  # only verdicts are left: the wave's end is near
+        wrote = bool(written or redone)
+        look = next_look(spec, ref["wave"], records, writer.now(), wrote=wrote)
+        if look is not None:
+            result["nextLookIn"] = look
     return result
 
 

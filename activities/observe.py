@@ -7,7 +7,8 @@ sets are read by direct GET (authoritative right after a write); larger ones in 
 Resource Graph. The verdict always comes from Azure, never from a Flux event.
 
 After soak (`recheck`) the clusters that were Healthy are read again: one that is not healthy
-any more counts as failed.
+any more counts as failed. While clusters are in flight, the result says when to look again
+(`nextLookIn`, `shared.cadence`).
 """
 
 import logging
@@ -17,6 +18,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities.cadence import next_look
 from shared.adapters.fleet import DIRECT_READ_LIMIT
 from shared.cluster import Connectivity
 from shared.contracts.activities import OBSERVE, ObserveRequest, ObserveResult, failure_reasons
@@ -56,12 +58,17 @@ def observe(rt: Runtime, req: ObserveRequest) -> ObserveResult:
             settled=settled,
         ),
     )
-    return ObserveResult(
+    result = ObserveResult(
         counts=dict(counts),
         settled=settled,
         failures=failure_reasons(final),
         control=control_of(rollout),
     )
+    if not settled and not req["recheck"]:
+        look = next_look(spec, req["wave"], final, rt.now(), wrote=False)
+        if look is not None:
+            result["nextLookIn"] = look
+    return result
 
 
 def judge(

@@ -1,6 +1,7 @@
 """The wave orchestrator: write a wave through its in-flight window and watch it settle.
 
-    every poll interval — sooner when Flux says something or an operator acts:
+    every poll interval — sooner when Flux says something or an operator acts, and near the
+    end when the last verdicts are due (`shared.cadence`):
         advance the window: judge the clusters in flight, write the next ones into free slots
         settled (nothing in flight, nothing more to write)  → the wave's counts
         aborted or superseded                               → stop at once
@@ -16,8 +17,9 @@ cluster the rollout wrote (each once its maintenance windows are open), then wat
 against its own restore target.
 
 A step that fails for good ends the wave with `failure` set instead of failing the
-orchestration, so the rollout decides what follows. Its history grows with polls of one wave
-only; cluster ids never enter it.
+orchestration, so the rollout decides what follows. Its history grows with the looks of one
+wave only (polls, wake-ups, and at most `EARLY_LOOKS` looks sooner than the poll); cluster ids
+never enter it.
 """
 
 from datetime import timedelta
@@ -30,6 +32,7 @@ from orchestrators.retry import StepFailed
 from orchestrators.steps import record, wait_for_control
 from orchestrators.windows import Look, WindowWaits, added, opening_of, restored_count
 from shared.alerts import pause_reason
+from shared.cadence import EARLY_LOOKS, MIN_LOOK_SECONDS
 from shared.contracts.activities import (
     ADVANCE,
     OBSERVE,
@@ -76,6 +79,8 @@ class Wave:
         self.scope = f"wave '{job['wave']}'"
         self.paused = False
         self.pauses = 0
+        self.early_looks = 0
+        """Looks taken sooner than the poll on the activities' hint (`shared.cadence`)."""
         self.windows = WindowWaits(
             context,
             self.listener,
@@ -125,7 +130,7 @@ class Wave:
                 counts=advanced["counts"],
             )
             yield from self.windows.seen(look)
-            yield from self._nap(look)
+            yield from self._nap(look, advanced.get("nextLookIn"))
 
     def restore(self) -> Step:
         """Restore what the rollout wrote in this wave, then watch until it settles; clusters
@@ -156,7 +161,7 @@ class Wave:
                 counts=observed["counts"],
             )
             yield from self.windows.seen(look)
-            yield from self._nap(look)
+            yield from self._nap(look, None if outside else observed.get("nextLookIn"))
             if outside:
                 restored = yield from retry.call(
                     self.listener, RESTORE, request, self.policy, scope=scope
@@ -213,14 +218,17 @@ class Wave:
         self.listener.take(HEALTH_EVENT)
         self.listener.take(CONTROL_EVENT)
 
-    def _nap(self, look: Look | None = None) -> Step:
+    def _nap(self, look: Look, sooner: float | None = None) -> Step:
         """Sleep until the next poll (or, with clusters outside their windows, until the
-        opening when that comes first: `WindowWaits.wake_at`)."""
-        poll = self.job["timing"]["pollSeconds"]
-        if look is None:
-            wake = self.context.current_utc_datetime + timedelta(seconds=poll)
-        else:
-            wake = self.windows.wake_at(look, poll)
+        opening when that comes first: `WindowWaits.wake_at`); near the end, until the step's
+        hint when that comes first, `EARLY_LOOKS` times at most (`shared.cadence`)."""
+        wake = self.windows.wake_at(look, self.job["timing"]["pollSeconds"])
+        if sooner is not None and self.early_looks < EARLY_LOOKS:
+            now = self.context.current_utc_datetime
+            early = now + timedelta(seconds=max(MIN_LOOK_SECONDS, sooner))
+            if early < wake:
+                wake = early
+                self.early_looks += 1
         yield from self.listener.sleep(wake, wake_on=(HEALTH_EVENT, CONTROL_EVENT))
 
     def _outcome(

@@ -185,6 +185,9 @@ class AdvanceResult(TypedDict):
     nextOpening: NotRequired[str | None]
     """With `outsideWindows`: when the first of them may be written (UTC, `format_time`), so
     the wave sleeps until then at most; None when their windows never open together."""
+    nextLookIn: NotRequired[float]
+    """Nothing is left to write and clusters are in flight: seconds until the wave should look
+    again, sooner than its poll when their verdicts are near (`shared.cadence`)."""
 
 
 class ObserveRequest(RolloutRef):
@@ -200,6 +203,8 @@ class ObserveResult(TypedDict):
     failures: Counts
     """Failed clusters by `Reason` value."""
     control: Control
+    nextLookIn: NotRequired[float]
+    """Clusters are in flight (not after soak): when to look again, as in `AdvanceResult`."""
 
 
 RestoreRequest = WaveRef

@@ -125,7 +125,12 @@ class DocumentTooLarge(StoreError, PermanentError):
 def check_size(container: str, body: Mapping[str, Any], partition_key: str, id: str) -> None:
     """`DocumentTooLarge` when `body` is over the item limit; both adapters call it before
     every write, so a document SQLite stores is one Cosmos DB stores too."""
-    size = len(json.dumps(body, separators=(",", ":")))  # ASCII by default: chars are bytes
+    check_encoded_size(container, json.dumps(body, separators=(",", ":")), partition_key, id)
+
+
+def check_encoded_size(container: str, encoded: str, partition_key: str, id: str) -> None:
+    """`check_size` of a body already encoded as compact JSON (`json.dumps`, ASCII)."""
+    size = len(encoded)  # ASCII by default: chars are bytes
     if size > MAX_DOCUMENT_BYTES:
         raise DocumentTooLarge(
             f"{describe(container, partition_key, id)} would be {size:,} bytes, over the "

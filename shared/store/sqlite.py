@@ -37,6 +37,7 @@ from shared.store.base import (
     StoreError,
     StoreMisconfigured,
     StoreUnavailable,
+    check_encoded_size,
     check_query,
     check_size,
     describe,
@@ -208,11 +209,14 @@ class SqliteStore(ClosesOnExit):
         keyed = [keys_of(spec, doc) for doc in docs]
         if not keyed:
             return []
-        for body, pk, id in keyed:
-            check_size(container, body, pk, id)
+        encoded = [json.dumps(b, separators=(",", ":")) for b, _, _ in keyed]  # checked, stored
+        for (_, pk, id), text in zip(keyed, encoded, strict=True):
+            check_encoded_size(container, text, pk, id)
         with self._write(spec) as db:
             now = self.clock()
-            return [self._put(db, spec, body, pk, id, now) for body, pk, id in keyed]
+            rows = [_row(spec, *key, now, text) for key, text in zip(keyed, encoded, strict=True)]
+            db.executemany(_UPSERT, rows)  # one statement for a whole wave of clusters
+        return [{**k[0], "_etag": r[4], "_ts": r[5]} for k, r in zip(keyed, rows, strict=True)]
 
     def close(self) -> None:
         with self._lock:
@@ -322,16 +326,9 @@ class SqliteStore(ClosesOnExit):
         id: str,
         now: float,
     ) -> Document:
-        etag = f'"{uuid.uuid4()}"'
-        ts = int(now)
-        ttl = _effective_ttl(spec, body)
-        expires_at = None if ttl is None else now + ttl
-        db.execute(
-            "INSERT OR REPLACE INTO documents (container, pk, id, body, etag, ts, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (spec.name, pk, id, json.dumps(body, separators=(",", ":")), etag, ts, expires_at),
-        )
-        return {**body, "_etag": etag, "_ts": ts}
+        row = _row(spec, body, pk, id, now, json.dumps(body, separators=(",", ":")))
+        db.execute(_UPSERT, row)
+        return {**body, "_etag": row[4], "_ts": row[5]}
 
     def _purge_expired(self, db: sqlite3.Connection, spec: ContainerSpec) -> None:
         if spec.default_ttl is None:
@@ -343,6 +340,21 @@ class SqliteStore(ClosesOnExit):
         db.execute(
             "DELETE FROM documents WHERE container = ? AND expires_at <= ?", (spec.name, now)
         )
+
+
+_UPSERT = (
+    "INSERT OR REPLACE INTO documents (container, pk, id, body, etag, ts, expires_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _row(
+    spec: ContainerSpec, body: Document, pk: str, id: str, now: float, encoded: str
+) -> tuple[str, str, str, str, str, int, float | None]:
+    """The values of `_UPSERT` for one document, its body `encoded` as compact JSON."""
+    ttl = _effective_ttl(spec, body)
+    expires = None if ttl is None else now + ttl
+    return (spec.name, pk, id, encoded, f'"{uuid.uuid4()}"', int(now), expires)
 
 
 def _effective_ttl(spec: ContainerSpec, body: Mapping[str, Any]) -> int | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -212,17 +213,30 @@ def signed_github(
     }
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
 def running_stack(
     tmp: Path,
     *,
     env: dict[str, str] | None = None,
     easy_auth: bool = False,
+    flux_events: bool = False,
     **scenario_overrides: Any,
 ) -> Iterator[Stack]:
     """The emulator and devhost serving the app on SQLite; `easy_auth`: devhost acts as App
-    Service authentication (`DevHost.token` mints a signed-in caller's token)."""
+    Service authentication (`DevHost.token` mints a signed-in caller's token); `flux_events`:
+    the emulator's Flux sends its notifications to the app's `/api/flux/events`."""
     db = tmp / "arcwave.db"
+    port = 0
+    if flux_events:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/api/flux/events"
+        scenario_overrides["events"] = {"flux": {"url": url, "hmacKey": FLUX_KEY}}
     vault = scenario_overrides.get("keyVault", {}).get("secrets", {})
     for name, value in vault.items():
         secret(f"Key Vault secret {name}", value)
@@ -250,7 +264,7 @@ def running_stack(
             }
         )
         with DevHost(
-            ROOT, state_dir=tmp / "devhost", env=settings_env, easy_auth=easy_auth
+            ROOT, state_dir=tmp / "devhost", port=port, env=settings_env, easy_auth=easy_auth
         ) as host:
             secret("devhost function key", host.function_key)
             yield Stack(host=host, emulator=emulator, records=records)
