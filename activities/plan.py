@@ -54,9 +54,9 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
         # What each cluster's record carries over is read while Resource Graph answers: at
         # 10,000 clusters each takes a good part of a second, and this is on the way from a
         # push to its first write.
-        earlier = pool.submit(carried(rt.records.clusters.list), spec.name)
+        earlier = pool.submit(carried(rt.records.clusters.carried), spec.name, CARRIED)
         fleet = rt.fleet.discover(spec.fleet)
-        known = {r.id: r for r in earlier.result()}
+        known = earlier.result()
     bound = bound_windows(spec, fleet)
     catch_up = ref.get("clusters")
     if rt.records.rollouts.get(spec.name, ref["rolloutId"]).fast:
@@ -71,10 +71,9 @@ def plan(rt: Runtime, ref: PlanRequest) -> PlanResult:
     records = []
     for wave in planned.waves:
         for position, placement in enumerate(wave.clusters):
-            before = known.get(cluster_key(placement.id))
             records.append(
                 ClusterRecord(
-                    **(before.model_dump(include=CARRIED) if before else {}),
+                    **known.get(cluster_key(placement.id), {}),
                     cluster_id=placement.id,
                     name=placement.name,
                     track=spec.name,

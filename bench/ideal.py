@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from shared import planner
 from shared.eta import ClusterInput, WaveInput, WriteBudget, simulate
 from shared.eta_model import ReconcileEta, ReconcileSource
 
@@ -51,14 +52,9 @@ class IdealWave:
 
 
 def interleaved(counts: Mapping[str, int]) -> list[str]:
-    """One subscription per cluster, spread in proportion to their counts (for 3 and 1:
-    a, a, b, a): the k-th cluster of a subscription of n goes at (k + ½) / n."""
-    slots = [
-        ((k + 0.5) / count, order, subscription)
-        for order, (subscription, count) in enumerate(counts.items())
-        for k in range(count)
-    ]
-    return [subscription for _, _, subscription in sorted(slots)]
+    """One subscription per cluster, spread in proportion to their counts as the plan's write
+    order spreads them (`shared.planner.interleaved`; for 3 and 1: a, a, b, a)."""
+    return planner.interleaved([s for s, n in counts.items() for _ in range(n)], str)
 
 
 def ideal_seconds(waves: Sequence[IdealWave], budget: WriteBudget = ARM_WRITES) -> float:

@@ -1,9 +1,10 @@
 """Rollouts at fleet scale, from a signed Git push to the rollout's end, against the physical
 limit (bench/ideal.py).
 
-The emulator enforces ARM's write bucket per subscription (200 at once, then 10/s) and Flux
-reconciles each cluster 0.8-1.2 s after its write is provisioned (0.05 s); devhost runs the
-app with the gateway's bucket as ARM's and a 1 s poll. Two fleets (full size):
+The emulator enforces ARM's write bucket per subscription (200 at once, then 10/s) and
+Resource Graph's quota (15 queries per 5 s, as Azure documents it), and Flux reconciles each
+cluster 0.8-1.2 s after its write is provisioned (0.05 s); devhost runs the app with the
+gateway's bucket as ARM's and a 1 s poll. Two fleets (full size):
 
 * 1,000 clusters in one subscription, 4 waves (10, 90, 300, 600; windows of all, 50, 100,
   200): wall ≤ 1.05 x the ideal;
@@ -13,8 +14,8 @@ app with the gateway's bucket as ARM's and a 1 s poll. Two fleets (full size):
 Figures per fleet: wall / ideal (the wall from the push's send to the rollout recorded
 `Succeeded`; the ideal from the plan as stored: each wave's clusters per subscription and its
 window), the most history events of any orchestration instance (≤ 2,000), the sustained write
-rate after each subscription's burst as a share of ARM's refill (≥ 95%), write 429s (0), and
-devhost's peak resident memory.
+rate after each subscription's burst as a share of ARM's refill (≥ 95%), write 429s and
+Resource Graph 429s as the emulator counted them (0 each), and devhost's peak resident memory.
 
     .venv/bin/python -m bench.rollout_scale [--size smoke]
 """
@@ -41,6 +42,8 @@ REPO = "https://github.com/contoso/fleet-config"
 BASE = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
 SECRET = "bench-webhook-secret-rollout-scale"
 HISTORY_TARGET = 2000
+GRAPH_QUERIES, GRAPH_WINDOW = 15, 5
+"""Resource Graph's per-user quota, as Azure documents its default: 15 queries per 5 s."""
 SUSTAINED_TARGET = 95.0
 
 
@@ -126,6 +129,7 @@ def scenario(shape: Shape) -> dict[str, Any]:
                 "writes": limits,
                 "deletes": limits,
                 "reads": {"bucket": 250, "refillPerSecond": 25},
+                "resourceGraph": {"queries": GRAPH_QUERIES, "windowSeconds": GRAPH_WINDOW},
             }
         },
         "arm": {"operationSeconds": shape.operation_seconds},
@@ -224,6 +228,7 @@ def _figures(stack: Stack, shape: Shape, rollout_id: str, wall: float) -> list[F
     history = stack.history_counts()
     log = [w for w in stack.writes() if w["configuration"] == "bench"]
     statuses = Counter(w["status"] for w in log)
+    throttled = stack.control.throttled()
     sustained = _sustained(log, shape)
     label = shape.label
     return [
@@ -251,6 +256,14 @@ def _figures(stack: Stack, shape: Shape, rollout_id: str, wall: float) -> list[F
             at_least(SUSTAINED_TARGET),
         ),
         Figure(BENCH, f"{label}: write 429s", float(statuses.get(429, 0)), "", at_most(0)),
+        Figure(
+            BENCH,
+            f"{label}: Resource Graph 429s",
+            float(throttled["resourceGraph"]),
+            "",
+            at_most(0),
+            f"under {GRAPH_QUERIES} queries per {GRAPH_WINDOW} s",
+        ),
         Figure(
             BENCH,
             f"{label}: devhost peak memory",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Literal
@@ -60,6 +61,10 @@ class Backend:
         self.operations = Operations()
         self._blocked_deletes: dict[Key, list[str]] = {}
         self.writes: list[dict[str, Any]] = []
+        self.throttled: Counter[str] = Counter()
+        self.graph_results: OrderedDict[str, tuple[float, list[dict[str, Any]]]] = OrderedDict()
+        """Paged Resource Graph answers kept for their later pages (resourcegraph.models)."""
+        """429s answered, by bucket: writes, deletes, reads, resourceGraph."""
         self.vault = Vault(scenario.key_vault.secrets)
         self.monitor = MonitorState(scenario.monitor)
         self.queue = ReconcileQueue(self.flux, self.clock, self.rng)

@@ -131,6 +131,10 @@ class ControlClient:
     def clear_writes(self) -> None:
         self._call("DELETE", "writes")
 
+    def throttled(self) -> dict[str, int]:
+        """429s the emulator answered, by bucket (writes, deletes, reads, resourceGraph)."""
+        return self._object("GET", "throttled")
+
     def events(self) -> dict[str, Any]:
         return self._object("GET", "events")
 

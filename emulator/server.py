@@ -31,6 +31,7 @@ from emulator.exceptions import (
     InternalServerError,
     InvalidResourceType,
     ServiceUnavailable,
+    TooManyRequests,
 )
 from emulator.fluxconfigurations import urls as fluxconfigurations_urls
 from emulator.fluxconfigurations.responses import WRITE_REF
@@ -42,6 +43,7 @@ from emulator.prometheus import urls as prometheus_urls
 from emulator.resourcegraph import urls as resourcegraph_urls
 from emulator.routing import RESPONSE_HEADERS, Route, resolve
 from emulator.scenario import Scenario
+from emulator.throttle import operation_type
 from emulator.tls import TlsFiles
 
 log = logging.getLogger(__name__)
@@ -104,7 +106,11 @@ async def arm_entry(request: web.Request) -> web.StreamResponse:
             if injected is not None:
                 raise injected
             if backend.throttle is not None:
-                quota_headers = backend.throttle.admit(subscription, request.method)
+                try:
+                    quota_headers = backend.throttle.admit(subscription, request.method)
+                except TooManyRequests:
+                    backend.throttled[operation_type(request.method)] += 1
+                    raise
         response = await handler(request, match)
     except ArmError as error:
         response = error_response(error)

@@ -11,17 +11,21 @@ Rules, in order:
    - neither: every remaining cluster.
 3. What no wave took is `unassigned`.
 4. Within a wave clusters are ordered by site, then name (then id); clusters without a site
-   tag come last. That is the write order: the wave writes the next cluster in order whose
-   site has room as soon as fewer than `maxConcurrency` of its clusters (and fewer than
-   `perSiteConcurrency` of that site) are in flight, between write and verdict. A cluster
-   without a site tag shares no site with any other. The plan also shows the rounds the
+   tag come last. Clusters in different subscriptions are then interleaved in proportion,
+   each subscription keeping that order, so every subscription's write bucket (ARM's, 200 at
+   once then 10/s each) has work in every batch instead of one subscription idling while the
+   window holds another's clusters. That is the write order: the wave writes the next cluster
+   in order whose site has room as soon as fewer than `maxConcurrency` of its clusters (and
+   fewer than `perSiteConcurrency` of that site) are in flight, between write and verdict. A
+   cluster without a site tag shares no site with any other. The plan also shows the rounds the
    window gives when every cluster takes the same time.
 """
 
 import hashlib
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from shared.cluster import Cluster
 from shared.plan import Exclusion, Placement, Plan, WavePlan
@@ -110,7 +114,10 @@ def _take(track: str, wave: Wave, remaining: Sequence[Cluster]) -> tuple[list[Cl
 
 
 def _wave_plan(wave: Wave, taken: Sequence[Cluster], reason: str, site_tag: str) -> WavePlan:
-    ordered = sorted(taken, key=lambda c: _order_key(c, site_tag))
+    ordered = interleaved(
+        sorted(taken, key=lambda c: _order_key(c, site_tag)),
+        lambda c: (c.subscription_id or "").lower(),
+    )
     placements = [
         Placement(id=c.id, name=c.name, site=c.tag(site_tag), offline=c.is_offline, reason=reason)
         for c in ordered
@@ -123,6 +130,27 @@ def _wave_plan(wave: Wave, taken: Sequence[Cluster], reason: str, site_tag: str)
         max_per_site=wave.per_site_concurrency,
         rounds=write_rounds(placements, cap, wave.per_site_concurrency),
     )
+
+
+T = TypeVar("T")
+
+
+def interleaved(ordered: Sequence[T], lane: Callable[[T], str]) -> list[T]:
+    """`ordered` with its lanes (subscriptions) spread in proportion, each lane keeping its
+    order: the k-th of a lane of n goes at (k + ½) / n, ties to the lane met first (lanes of
+    3 and 1: a, a, b, a). One lane: `ordered` as it is."""
+    lanes: dict[str, list[T]] = {}
+    for item in ordered:
+        lanes.setdefault(lane(item), []).append(item)
+    if len(lanes) < 2:
+        return list(ordered)
+    slots = sorted(
+        ((k + 0.5) / len(items), order, k)
+        for order, items in enumerate(lanes.values())
+        for k in range(len(items))
+    )
+    columns = list(lanes.values())
+    return [columns[order][k] for _, order, k in slots]
 
 
 def window_size(wave: Wave, clusters: int) -> int:

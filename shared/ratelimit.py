@@ -57,6 +57,8 @@ class TokenBucket:
         self._updated = clock()
         self._paused_until = 0.0
         self._handed = 0
+        self._newest = 0
+        """The newest ticket whose answer `learn` went by."""
         self._lock = threading.Lock()
 
     def take(self) -> float:
@@ -94,9 +96,15 @@ class TokenBucket:
         refilled since the token was taken, minus the tokens handed out after it (writes ARM
         may not have counted yet). Above that, the bucket is lowered to it (below zero when
         writes already sent overdraw ARM's bucket: the next token then waits until they are
-        covered). A higher count never raises it: answers come back out of order, and another
-        writer may have spent the difference since. A lone writer's bucket never holds more
-        than ARM's, so its answers change nothing.
+        covered). A higher count never raises it: another writer may have spent the
+        difference since. A lone writer's bucket never holds more than ARM's, so its answers
+        change nothing.
+
+        Only answers newer than every answer learned from count. Writes sent side by side
+        reach ARM in any order; an answer that comes back after a newer one's may well count
+        writes taken after it that ARM admitted first, which the subtraction would count
+        twice, lowering the bucket below ARM's for good (5-10% of the throughput at fleet
+        scale). The newest answer knows at least as much of any other writer.
 
         One exception to the refill: a write that took the first token of a full bucket
         started the bucket's refill at once, but ARM's only when ARM admitted it, a round
@@ -105,6 +113,9 @@ class TokenBucket:
         out each token that much before ARM has it, and the first writes past the burst
         would draw 429s."""
         with self._lock:
+            if ticket.number < self._newest:
+                return
+            self._newest = ticket.number
             now = self._clock()
             self._refill(now)
             refilled = 0.0 if ticket.first else max(now - ticket.at, 0.0) * self.rate

@@ -1,4 +1,5 @@
-"""Control routes for the emulator as a whole: health, the write log, event counters, reset."""
+"""Control routes for the emulator as a whole: health, the write log, 429s answered, event
+counters, reset."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from aiohttp import web
 from emulator.keys import BACKEND
 
 routes = web.RouteTableDef()
+THROTTLED_KINDS = ("writes", "deletes", "reads", "resourceGraph")
 
 
 @routes.get("/_emulator/health")
@@ -26,6 +28,13 @@ async def get_writes(request: web.Request) -> web.Response:
 async def clear_writes(request: web.Request) -> web.Response:
     request.app[BACKEND].writes.clear()
     return web.Response(status=204)
+
+
+@routes.get("/_emulator/throttled")
+async def throttled(request: web.Request) -> web.Response:
+    """The 429s answered since the scenario loaded (or the last reset), by bucket."""
+    counted = request.app[BACKEND].throttled
+    return web.json_response({kind: counted[kind] for kind in THROTTLED_KINDS})
 
 
 @routes.get("/_emulator/events")

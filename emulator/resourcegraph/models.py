@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,21 +50,36 @@ def _fingerprint(request: GraphRequest) -> str:
     return hashlib.sha256(f"{request.query}\n{scope}".encode()).hexdigest()[:16]
 
 
+RESULTS_KEPT = 16
+RESULTS_SECONDS = 60.0
+"""A paged answer's full result is kept this long (at most this many), so its `$skipToken`
+pages slice it instead of evaluating the query again over the whole fleet."""
+
+
 def run_query(backend: Backend, request: GraphRequest) -> dict[str, Any]:
-    """The QueryResponse body: totalRecords, count, resultTruncated, $skipToken, data, facets."""
+    """The QueryResponse body: totalRecords, count, resultTruncated, $skipToken, data, facets.
+
+    The pages of one paged answer are one result: the first page's rows are kept (a few, for a
+    minute) and its `$skipToken` names them, so later pages read the rows the first one
+    counted. A token whose result is gone (the emulator restarted, or it expired) runs the
+    query again, as before.
+    """
     query = compile_query(request.query, TABLE_COLUMNS)
-    scope = {s.lower() for s in request.subscriptions} if request.subscriptions else None
-    rows = query.run(table_rows(backend, query.table, scope))
     top = MAX_TOP if request.top is None else request.top
     if not 1 <= top <= MAX_TOP:
         raise QueryError("InvalidParameter", TOP_RANGE_MSG.format(value=top), 0, "$top")
     start = request.skip
     fingerprint = _fingerprint(request)
+    rows: list[Row] | None = None
     if request.skip_token:
         decoded = decode_token(request.skip_token)
         if decoded is None or decoded.get("q") != fingerprint:
             raise QueryError("InvalidSkipToken", SKIP_TOKEN_MSG, 0, "$skipToken")
         start = int(decoded.get("skip", 0))
+        rows = _kept(backend, str(decoded.get("result", "")))
+    if rows is None:
+        scope = {s.lower() for s in request.subscriptions} if request.subscriptions else None
+        rows = query.run(table_rows(backend, query.table, scope))
     window = rows[start : start + top]
     more = start + top < len(rows)
     pageable = "id" in query.columns
@@ -75,8 +91,34 @@ def run_query(backend: Backend, request: GraphRequest) -> dict[str, Any]:
         "data": _format(window, query.columns, request.result_format),
     }
     if more and pageable:
-        body["$skipToken"] = encode_token({"skip": start + top, "q": fingerprint})
+        token = {"skip": start + top, "q": fingerprint, "result": _keep(backend, rows)}
+        body["$skipToken"] = encode_token(token)
     return body
+
+
+def _keep(backend: Backend, rows: list[Row]) -> str:
+    """Keep a paged answer's rows for its later pages; their name."""
+    kept = backend.graph_results
+    for name, (_, earlier) in kept.items():
+        if earlier is rows:
+            return name
+    name = uuid.uuid4().hex[:12]
+    kept[name] = (backend.clock(), rows)
+    while len(kept) > RESULTS_KEPT:
+        kept.popitem(last=False)
+    return name
+
+
+def _kept(backend: Backend, name: str) -> list[Row] | None:
+    kept = backend.graph_results
+    found = kept.get(name)
+    if found is None:
+        return None
+    at, rows = found
+    if backend.clock() - at > RESULTS_SECONDS:
+        del kept[name]
+        return None
+    return rows
 
 
 def _format(rows: list[Row], columns: list[str], result_format: str) -> Any:

@@ -89,6 +89,7 @@ async def query_resources(request: web.Request, match: dict[str, str]) -> web.Re
     allowed, headers = backend.graph_quota.admit(_user(request))
     request[RESPONSE_HEADERS] = headers
     if not allowed:
+        backend.throttled["resourceGraph"] += 1
         raise GraphThrottled(RG_THROTTLED_MSG.format(time=now_iso()), headers=headers)
     require_api_version(request, API_VERSIONS, RESOURCE_TYPE)
     try:

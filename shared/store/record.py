@@ -145,6 +145,13 @@ class _Repository(Generic[R]):
             record = record.model_copy(update={"updated_at": self.now()})
         return record.to_document()
 
+    def _stamped_all(self, records: list[R]) -> list[Document]:
+        """The documents to write, every `updatedAt` set to the same now (one batch)."""
+        if not records or "updated_at" not in type(records[0]).model_fields:
+            return [r.to_document() for r in records]
+        stamp = self._stamped(records[0])["updatedAt"]
+        return [{**r.to_document(), "updatedAt": stamp} for r in records]
+
     def create(self, record: R) -> R:
         """Store a new record; `Conflict` when one with its id exists."""
         return self.model.from_document(self.store.create(self.container, self._stamped(record)))

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.cluster import Cluster, Connectivity
+from shared.forecast import subscription_of
 from shared.plan import Plan
 from shared.planner import matches, outside_selection, plan_rollout
 from shared.trackspec import TrackSpec, validate_track_spec
@@ -158,11 +159,31 @@ def test_rounds_are_as_full_as_the_caps_allow(spec: TrackSpec, fleet: list[Clust
 
 
 @given(specs(), clusters())
-def test_waves_are_ordered_by_site_then_name(spec: TrackSpec, fleet: list[Cluster]) -> None:
+def test_within_a_subscription_waves_are_ordered_by_site_then_name(
+    spec: TrackSpec, fleet: list[Cluster]
+) -> None:
     plan = plan_rollout(spec, fleet)
     for wave in plan.waves:
-        keys = [(c.site is None, c.site or "", c.name, c.id) for c in wave.clusters]
-        assert keys == sorted(keys)
+        for subscription in {subscription_of(c.id) for c in wave.clusters}:
+            keys = [
+                (c.site is None, c.site or "", c.name, c.id)
+                for c in wave.clusters
+                if subscription_of(c.id) == subscription
+            ]
+            assert keys == sorted(keys)
+
+
+@given(specs(), clusters())
+def test_subscriptions_are_interleaved_in_proportion(spec: TrackSpec, fleet: list[Cluster]) -> None:
+    plan = plan_rollout(spec, fleet)
+    for wave in plan.waves:
+        total = Counter(subscription_of(c.id) for c in wave.clusters)
+        seen: Counter[str] = Counter()
+        for position, cluster in enumerate(wave.clusters, start=1):
+            seen[subscription_of(cluster.id)] += 1
+            for subscription, count in total.items():
+                # Every prefix of the write order holds each subscription's share, ±1.
+                assert abs(seen[subscription] - position * count / len(wave.clusters)) <= 1
 
 
 @given(specs(), clusters())

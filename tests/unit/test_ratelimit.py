@@ -1,5 +1,6 @@
 """The client-side write bucket, on a fake clock (no real waiting)."""
 
+import random
 import threading
 
 import pytest
@@ -226,6 +227,50 @@ def test_answers_of_a_lone_writer_never_slow_it_down() -> None:
     # lasts longer (200 x 0.013 s, refilling 26 tokens meanwhile).
     assert clock.now == pytest.approx((500 - 200 - 26) / 10 + 200 * 0.013, abs=0.05)
     assert arm.throttled == 0
+
+
+def concurrent_writes(limiter: TokenBucket, arm: ArmBucket, count: int, seed: int) -> None:
+    """`count` writes, up to 16 side by side while the bucket has the tokens (one at a time
+    once it waits for its refill), as the gateway's workers send them: the requests reach ARM
+    in a shuffled order, and each answer comes back in the order ARM admitted it."""
+    rng = random.Random(seed)
+    sent = 0
+    while sent < count:
+        side_by_side = min(16, count - sent, max(1, int(limiter.available)))
+        tickets = [limiter.take_ticket()[1] for _ in range(side_by_side)]
+        for ticket in rng.sample(tickets, len(tickets)):
+            remaining = arm.admit()
+            assert remaining is not None
+            limiter.learn(remaining, ticket)
+        sent += side_by_side
+
+
+def test_writes_reaching_arm_out_of_order_never_slow_a_lone_writer_down() -> None:
+    finished = []
+    for follow in (True, False):
+        clock = FakeClock()
+        limiter = TokenBucket(10, 200, clock=clock, sleep=clock.sleep)
+        arm = ArmBucket(clock)
+        if follow:
+            concurrent_writes(limiter, arm, 800, seed=18)
+        else:
+            for _ in range(800):
+                limiter.take()
+        assert arm.throttled == 0
+        finished.append(clock.now)
+    # An answer to a write that reached ARM after later ones counts them twice; only the
+    # newest answer is followed, so the bucket keeps ARM's pace instead of ratcheting down.
+    assert finished[0] == pytest.approx(finished[1], abs=0.2)
+    assert finished[1] == pytest.approx((800 - 200) / 10, abs=0.1)
+
+
+def test_an_answer_older_than_one_already_learned_changes_nothing() -> None:
+    limiter, _ = bucket(rate=10, burst=200)
+    _, older = limiter.take_ticket()
+    _, newer = limiter.take_ticket()
+    limiter.learn(198, newer)
+    limiter.learn(190, older)  # ARM admitted it after the newer one: it counts that twice
+    assert limiter.available == pytest.approx(198)
 
 
 @pytest.mark.parametrize("follow", [True, False])

@@ -41,7 +41,9 @@ def strict_client(emulator: Emulator) -> Iterator[SourceControlConfigurationClie
 def test_throttling_is_429_with_retry_after(
     emulator: Emulator, strict_client: SourceControlConfigurationClient
 ) -> None:
-    """Writes beyond the bucket get ARM's 429, Retry-After and remaining-writes headers."""
+    """Writes beyond the bucket get ARM's 429, Retry-After and remaining-writes headers, and
+    the emulator counts the 429 (`GET /_emulator/throttled`)."""
+    before = emulator.control.throttled()
     emulator.control.set_faults(
         throttle={
             "writes": {"bucket": 2, "refillPerSecond": 0.01},
@@ -62,6 +64,8 @@ def test_throttling_is_429_with_retry_after(
     assert int(response.headers["Retry-After"]) >= 1
     assert response.headers["x-ms-ratelimit-remaining-subscription-writes"] == "0"
     assert emulator.control.writes()[-1]["status"] == 429
+    after = emulator.control.throttled()
+    assert after == {**before, "writes": before["writes"] + 1}
 
 
 def test_reads_carry_remaining_header_when_throttling_is_on(

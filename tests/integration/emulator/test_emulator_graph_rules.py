@@ -118,6 +118,12 @@ def test_configured_quota_counts_down_then_429(quota_emulator: Emulator) -> None
     headers = caught.value.response.headers
     assert headers["x-ms-user-quota-remaining"] == "0"
     assert int(headers["Retry-After"]) >= 1
+    assert quota_emulator.control.throttled() == {
+        "writes": 0,
+        "deletes": 0,
+        "reads": 0,
+        "resourceGraph": 1,
+    }
 
 
 # ----------------------------------------------------------------- AgentNotInstalled

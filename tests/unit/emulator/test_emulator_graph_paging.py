@@ -6,7 +6,7 @@ import pytest
 
 from emulator.backend import Backend
 from emulator.resourcegraph.exceptions import QueryError
-from emulator.resourcegraph.models import GraphRequest, run_query
+from emulator.resourcegraph.models import RESULTS_KEPT, GraphRequest, run_query
 from emulator.scenario import Scenario
 
 SUB_A = "00000000-0000-0000-0000-00000000000a"
@@ -90,3 +90,25 @@ def test_table_format(backend: Backend) -> None:
 def test_lists_by_subscription_and_group(backend: Backend) -> None:
     assert [c.name for c in backend.clusters_in(SUB_B)] == ["b-01", "b-02"]
     assert [c.name for c in backend.clusters_in(SUB_B, "RG-OTHER")] == ["b-02"]
+
+
+def test_later_pages_read_the_result_the_first_page_counted(backend: Backend) -> None:
+    first = run_query(backend, request(top=10))
+    backend.clusters.clear()  # the fleet changes between pages
+    second = run_query(backend, request(top=10, skip_token=first["$skipToken"]))
+    assert second["totalRecords"] == first["totalRecords"] == 27
+    assert [row["name"] for row in second["data"]] == [f"a-{i:02d}" for i in range(11, 21)]
+
+
+def test_a_token_whose_result_is_gone_runs_the_query_again(backend: Backend) -> None:
+    first = run_query(backend, request(top=10))
+    backend.graph_results.clear()  # expired, or another emulator process
+    second = run_query(backend, request(top=10, skip_token=first["$skipToken"]))
+    assert second["totalRecords"] == 27
+    assert [row["name"] for row in second["data"]] == [f"a-{i:02d}" for i in range(11, 21)]
+
+
+def test_only_the_latest_results_are_kept(backend: Backend) -> None:
+    for _ in range(RESULTS_KEPT + 5):
+        run_query(backend, request(top=1))
+    assert len(backend.graph_results) == RESULTS_KEPT
