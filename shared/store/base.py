@@ -251,6 +251,8 @@ def check_query(
 
 def body_of(doc: Mapping[str, Any]) -> Document:
     """The document without the fields the store owns."""
+    if SYSTEM_FIELDS.isdisjoint(doc):  # a document arcwave made: a copy is all it takes
+        return dict(doc)
     return {k: v for k, v in doc.items() if k not in SYSTEM_FIELDS}
 
 
