@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.figures import Figure, Size, show
+from bench.figures import Figure, Size, percentile, show
 from bench.stack import FLEET_5000, emulator_process, fleet_5000, scenario_file
 from emulator.scenario import load_scenario
 
@@ -57,11 +57,6 @@ COMPLIANCE_QUERY = (
     "| where type =~ 'microsoft.kubernetesconfiguration/fluxconfigurations' "
     "| where tostring(properties.complianceState) == 'Compliant' | count"
 )
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 async def put_all(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -97,6 +98,13 @@ def _number(value: float) -> str:
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def percentile(samples: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest sample with `share` of them at or below."""
+    ranked = sorted(samples)
+    rank = max(1, -(-len(ranked) * share // 1))
+    return ranked[int(rank) - 1]
 
 
 def machine() -> dict[str, Any]:

@@ -28,20 +28,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bench.figures import Figure, Size, at_most, show
-from bench.pushes import commit, github_push, signed
+from bench.figures import Figure, Size, at_most, percentile, show
+from bench.pushes import BASE, REPO, SUB, commit, github_push, signed
 from bench.stack import Stack, local_stack
 from shared.store import Records
 
 BENCH = "push_to_write"
-SUB = "00000000-0000-0000-0000-000000000001"
-REPO = "https://github.com/contoso/fleet-config"
-BASE = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
 SECRET = "bench-webhook-secret-push-to-write"
 TARGET_P95 = 2.0
 """Seconds: the acceptance for push → first ARM write."""
@@ -83,13 +79,6 @@ RUNS = {
     Size.FULL: (Run(clusters=1000, pushes=30), Run(clusters=10_000, pushes=10, judged=False)),
     Size.SMOKE: (Run(clusters=20, pushes=3),),
 }
-
-
-def percentile(samples: Sequence[float], share: float) -> float:
-    """The nearest-rank percentile: the smallest sample with `share` of them at or below."""
-    ranked = sorted(samples)
-    rank = max(1, -(-len(ranked) * share // 1))
-    return ranked[int(rank) - 1]
 
 
 def scenario(clusters: int) -> dict[str, Any]:

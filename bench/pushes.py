@@ -6,6 +6,12 @@ import hashlib
 import hmac
 import json
 
+SUB = "00000000-0000-0000-0000-000000000001"
+REPO = "https://github.com/contoso/fleet-config"
+"""The repository the benches' tracks follow."""
+BASE = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
+"""The commit their fleets start on (the emulator's `main` head)."""
+
 
 def commit(seed: str) -> str:
     """A 40-hex commit id derived from `seed` (the same seed, the same commit)."""

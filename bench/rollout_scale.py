@@ -31,15 +31,13 @@ from typing import Any
 
 from bench.figures import Figure, Size, at_least, at_most, show
 from bench.ideal import IdealWave, ideal_seconds
-from bench.pushes import commit, github_push, signed
+from bench.pushes import BASE, REPO, commit, github_push, signed
 from bench.stack import Stack, local_stack
 from shared.eta import WriteBudget
 from shared.forecast import subscription_of
 from shared.states import RolloutState
 
 BENCH = "rollout_scale"
-REPO = "https://github.com/contoso/fleet-config"
-BASE = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
 SECRET = "bench-webhook-secret-rollout-scale"
 HISTORY_TARGET = 2000
 GRAPH_QUERIES, GRAPH_WINDOW = 15, 5

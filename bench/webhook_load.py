@@ -35,16 +35,12 @@ from typing import Any
 
 import aiohttp
 
-from bench.figures import Figure, Size, at_most, show
-from bench.push_to_write import percentile
-from bench.pushes import commit, github_push, signed
+from bench.figures import Figure, Size, at_most, percentile, show
+from bench.pushes import BASE, REPO, SUB, commit, github_push, signed
 from bench.stack import Stack, local_stack
 
 BENCH = "webhook_load"
-SUB = "00000000-0000-0000-0000-000000000001"
-REPO = "https://github.com/contoso/fleet-config"
 OTHER_REPO = "https://github.com/contoso/unrelated-service"
-BASE = "2b7e0c1f4f3c9a8d6e5b4a3c2d1e0f9a8b7c6d5e"
 SECRET = "bench-webhook-secret-webhook-load"
 P99_TARGET = 0.050
 """Seconds: the acceptance for the webhook's p99 under the burst."""

@@ -20,9 +20,14 @@ and learn the others' writes from ARM's answers (docs/fleet.md).
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
+
+ANSWERS_KEPT = 1024
+"""How many of the latest answered tickets a bucket remembers: far more than are ever in
+flight at once."""
 
 
 class Ticket(NamedTuple):
@@ -57,8 +62,8 @@ class TokenBucket:
         self._updated = clock()
         self._paused_until = 0.0
         self._handed = 0
-        self._newest = 0
-        """The newest ticket whose answer `learn` went by."""
+        self._answered: deque[int] = deque(maxlen=ANSWERS_KEPT)
+        """The tickets whose answers `learn` read, the latest of them."""
         self._lock = threading.Lock()
 
     def take(self) -> float:
@@ -93,18 +98,18 @@ class TokenBucket:
         own bucket. The bucket then held more than ARM only if it had more *whole* tokens
         left than that: what arcwave may still send is at most `remaining` plus the fraction
         of a token the bucket had then (ARM's own fraction is rounded away), plus what ARM
-        refilled since the token was taken, minus the tokens handed out after it (writes ARM
-        may not have counted yet). Above that, the bucket is lowered to it (below zero when
-        writes already sent overdraw ARM's bucket: the next token then waits until they are
-        covered). A higher count never raises it: another writer may have spent the
-        difference since. A lone writer's bucket never holds more than ARM's, so its answers
-        change nothing.
+        refilled since the token was taken, minus the tokens handed out after it whose answers
+        have not come yet (writes ARM may not have counted). Above that, the bucket is lowered
+        to it (below zero when writes already sent overdraw ARM's bucket: the next token then
+        waits until they are covered). A higher count never raises it: another writer may
+        have spent the difference since. A lone writer's bucket never holds more than ARM's,
+        so its answers change nothing.
 
-        Only answers newer than every answer learned from count. Writes sent side by side
-        reach ARM in any order; an answer that comes back after a newer one's may well count
-        writes taken after it that ARM admitted first, which the subtraction would count
-        twice, lowering the bucket below ARM's for good (5-10% of the throughput at fleet
-        scale). The newest answer knows at least as much of any other writer.
+        Writes sent side by side reach ARM in any order, and a later write whose answer has
+        already come was, most likely, counted before this one: subtracting it too would
+        count it twice and lower the bucket below ARM's for good (5-10% of the throughput at
+        fleet scale, measured). Not subtracting it is safe: if ARM counted it after this
+        one, its own answer, already learned, counted this one.
 
         One exception to the refill: a write that took the first token of a full bucket
         started the bucket's refill at once, but ARM's only when ARM admitted it, a round
@@ -113,9 +118,8 @@ class TokenBucket:
         out each token that much before ARM has it, and the first writes past the burst
         would draw 429s."""
         with self._lock:
-            if ticket.number < self._newest:
-                return
-            self._newest = ticket.number
+            answered_after = sum(1 for n in self._answered if n > ticket.number)
+            self._answered.append(ticket.number)
             now = self._clock()
             self._refill(now)
             refilled = 0.0 if ticket.first else max(now - ticket.at, 0.0) * self.rate
@@ -123,7 +127,7 @@ class TokenBucket:
                 max(remaining, 0)
                 + (ticket.left - math.floor(ticket.left))
                 + refilled
-                - (self._handed - ticket.number)
+                - (self._handed - ticket.number - answered_after)
             )
             if self._tokens > ceiling:
                 self._tokens = max(ceiling, -float(self.burst))

@@ -258,19 +258,28 @@ def test_writes_reaching_arm_out_of_order_never_slow_a_lone_writer_down() -> Non
                 limiter.take()
         assert arm.throttled == 0
         finished.append(clock.now)
-    # An answer to a write that reached ARM after later ones counts them twice; only the
-    # newest answer is followed, so the bucket keeps ARM's pace instead of ratcheting down.
+    # An answer to a write that reached ARM after later ones already counts them; those
+    # whose answers came are not subtracted again, so the bucket keeps ARM's pace instead of
+    # ratcheting down.
     assert finished[0] == pytest.approx(finished[1], abs=0.2)
     assert finished[1] == pytest.approx((800 - 200) / 10, abs=0.1)
 
 
-def test_an_answer_older_than_one_already_learned_changes_nothing() -> None:
+def test_a_later_write_already_answered_is_not_counted_twice() -> None:
     limiter, _ = bucket(rate=10, burst=200)
-    _, older = limiter.take_ticket()
-    _, newer = limiter.take_ticket()
-    limiter.learn(198, newer)
-    limiter.learn(190, older)  # ARM admitted it after the newer one: it counts that twice
+    _, earlier = limiter.take_ticket()
+    _, later = limiter.take_ticket()
+    limiter.learn(199, later)  # ARM counted the later write first...
+    limiter.learn(198, earlier)  # ...so this count includes it: nothing else is in flight
     assert limiter.available == pytest.approx(198)
+
+
+def test_a_later_write_not_answered_yet_counts_against_an_answer() -> None:
+    limiter, _ = bucket(rate=10, burst=200)
+    _, earlier = limiter.take_ticket()
+    limiter.take()  # sent, no answer yet: ARM may count it after `earlier`
+    limiter.learn(190, earlier)  # another writer spent 9
+    assert limiter.available == pytest.approx(190 - 1)
 
 
 @pytest.mark.parametrize("follow", [True, False])
