@@ -68,7 +68,7 @@ TRACK = {
 class Run:
     """A fleet of `clusters` and how many pushes it takes; `judged`: its p95 is held to the
     target (the 10,000-cluster run is reported for scale: planning that fleet alone, its
-    discovery and 10,000 records stored, takes about 2 s on 2 cores)."""
+    discovery and 10,000 records stored, takes 1.3-2 s on 2 cores)."""
 
     clusters: int
     pushes: int
