@@ -62,9 +62,9 @@ class Backend:
         self._blocked_deletes: dict[Key, list[str]] = {}
         self.writes: list[dict[str, Any]] = []
         self.throttled: Counter[str] = Counter()
+        """429s answered, by bucket: writes, deletes, reads, resourceGraph."""
         self.graph_results: OrderedDict[str, tuple[float, list[dict[str, Any]]]] = OrderedDict()
         """Paged Resource Graph answers kept for their later pages (resourcegraph.models)."""
-        """429s answered, by bucket: writes, deletes, reads, resourceGraph."""
         self.vault = Vault(scenario.key_vault.secrets)
         self.monitor = MonitorState(scenario.monitor)
         self.queue = ReconcileQueue(self.flux, self.clock, self.rng)

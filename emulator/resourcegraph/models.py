@@ -71,13 +71,16 @@ def run_query(backend: Backend, request: GraphRequest) -> dict[str, Any]:
     start = request.skip
     fingerprint = _fingerprint(request)
     rows: list[Row] | None = None
+    kept: str | None = None
     if request.skip_token:
         decoded = decode_token(request.skip_token)
         if decoded is None or decoded.get("q") != fingerprint:
             raise QueryError("InvalidSkipToken", SKIP_TOKEN_MSG, 0, "$skipToken")
         start = int(decoded.get("skip", 0))
-        rows = _kept(backend, str(decoded.get("result", "")))
+        kept = str(decoded.get("result", ""))
+        rows = _kept(backend, kept)
     if rows is None:
+        kept = None
         scope = {s.lower() for s in request.subscriptions} if request.subscriptions else None
         rows = query.run(table_rows(backend, query.table, scope))
     window = rows[start : start + top]
@@ -91,7 +94,7 @@ def run_query(backend: Backend, request: GraphRequest) -> dict[str, Any]:
         "data": _format(window, query.columns, request.result_format),
     }
     if more and pageable:
-        token = {"skip": start + top, "q": fingerprint, "result": _keep(backend, rows)}
+        token = {"skip": start + top, "q": fingerprint, "result": kept or _keep(backend, rows)}
         body["$skipToken"] = encode_token(token)
     return body
 
@@ -99,9 +102,6 @@ def run_query(backend: Backend, request: GraphRequest) -> dict[str, Any]:
 def _keep(backend: Backend, rows: list[Row]) -> str:
     """Keep a paged answer's rows for its later pages; their name."""
     kept = backend.graph_results
-    for name, (_, earlier) in kept.items():
-        if earlier is rows:
-            return name
     name = uuid.uuid4().hex[:12]
     kept[name] = (backend.clock(), rows)
     while len(kept) > RESULTS_KEPT:

@@ -459,7 +459,7 @@ class FleetGateway:
             self._quota.wait()
             try:
                 with arm_call("POST", GRAPH, attempt=attempt, classify=call_outcome):
-                    response = self._graph_request(body)
+                    page, headers = self._graph_request(body)
             except Exception as error:
                 mapped = map_arm_error(error, doing)
                 if isinstance(mapped, Throttled):
@@ -469,17 +469,17 @@ class FleetGateway:
                         self._sleep(attempt)
                     continue
                 raise mapped from error
-            headers = response.headers
             self._quota.update(
                 headers.get("x-ms-user-quota-remaining"),
                 hms_seconds(headers.get("x-ms-user-quota-resets-after", "00:00:01")),
             )
-            return list(response["data"] or []), response.get("$skipToken")
+            return list(page["data"] or []), page.get("$skipToken")
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _graph_request(self, body: dict[str, Any]) -> "_GraphPage":
+    def _graph_request(self, body: dict[str, Any]) -> tuple[dict[str, Any], Mapping[str, str]]:
         """One `POST /providers/Microsoft.ResourceGraph/resources` through the Resource Graph
-        client's pipeline (credential, retries, the CA bundle), its rows read as plain JSON.
+        client's pipeline (credential, retries, the CA bundle): its body, read as plain JSON,
+        and its headers.
 
         Not `client.resources()`: its generated deserializer walks every value of every row in
         Python, about half a second per 10,000 clusters on the way from a push to its first
@@ -493,15 +493,7 @@ class FleetGateway:
         if response.status_code != 200:
             map_error(status_code=response.status_code, response=response, error_map=GRAPH_ERRORS)
             raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        return _GraphPage(response.json(), response.headers)
-
-
-class _GraphPage(dict[str, Any]):
-    """A Resource Graph answer's JSON body, with the answer's headers."""
-
-    def __init__(self, body: dict[str, Any], headers: Mapping[str, str]) -> None:
-        super().__init__(body)
-        self.headers = headers
+        return response.json(), response.headers
 
 
 def _learning(bucket: TokenBucket, ticket: Ticket, method: str) -> ResponseHook:
